@@ -1,0 +1,1 @@
+"""Composition root: settings, HTTP receiver, dispatcher and the `runbooks` CLI."""

@@ -1,0 +1,86 @@
+"""Which Kubernetes cluster the engine works on: the configured one, or a simulated one."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.settings import EngineSettings
+from integrations.kubernetes import ConfigurationError, KubeConnection, connect
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """How the engine reaches its cluster.
+
+    Attributes:
+        connection: What flows and readiness checks connect with.
+        description: One line naming the source, for the startup banner.
+        simulated: True when the engine started a simulated cluster itself.
+        admin_kubeconfig: For a simulated cluster, a kubeconfig a human can use with kubectl.
+    """
+
+    connection: KubeConnection
+    description: str
+    simulated: bool
+    admin_kubeconfig: str | None = None
+
+
+def configured_connection(settings: EngineSettings) -> KubeConnection:
+    """The Kubernetes connection the settings name (discovery fills the gaps)."""
+    return KubeConnection(
+        kubeconfig=settings.kubeconfig,
+        context=settings.kube_context,
+        url=settings.kube_url,
+        token=settings.kube_token,
+    )
+
+
+@contextlib.contextmanager
+def cluster_access(settings: EngineSettings) -> Iterator[ClusterAccess]:
+    """Use the configured cluster, or start the simulated one for the duration.
+
+    ``RUNBOOKS_SIMULATE=true`` forces the simulation; ``false`` forbids it (then a missing
+    configuration is an error); unset simulates only when no cluster is configured at all.
+
+    Raises:
+        ConfigurationError: no cluster is configured and simulation is forbidden.
+    """
+    connection = configured_connection(settings)
+    if settings.simulate is not True:
+        try:
+            with connect(connection) as kube:
+                source = kube.source.describe() if kube.source else "configured cluster"
+        except ConfigurationError:
+            if settings.simulate is False:
+                raise
+        else:
+            yield ClusterAccess(connection=connection, description=source, simulated=False)
+            return
+    with _simulated(settings) as access:
+        yield access
+
+
+@contextlib.contextmanager
+def _simulated(settings: EngineSettings) -> Iterator[ClusterAccess]:
+    from simcluster.rbac import RbacPolicy
+    from simcluster.scenarios import build_cluster
+    from simcluster.server import DEPLOY_RBAC_DIR, SimServer
+
+    cluster = build_cluster(nodes=settings.sim_nodes, scenario=settings.sim_scenario)
+    if DEPLOY_RBAC_DIR.is_dir():
+        cluster.rbac = RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
+    with SimServer(cluster, port=settings.sim_port) as server:
+        folder = settings.state_dir / "sim"
+        admin = server.write_kubeconfig(folder / "admin.kubeconfig", user="admin")
+        engine = server.write_kubeconfig(folder / "engine.kubeconfig", user="engine")
+        yield ClusterAccess(
+            connection=KubeConnection(kubeconfig=engine),
+            description=(
+                f"SIMULATED cluster at {server.https_url} "
+                f"(scenario {settings.sim_scenario}, {settings.sim_nodes} nodes)"
+            ),
+            simulated=True,
+            admin_kubeconfig=str(admin),
+        )

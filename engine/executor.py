@@ -1,0 +1,287 @@
+"""Warm, in-process execution of our deployments' flow runs: claim by proposing Pending, then run.
+
+Prefect's orchestration accepts Pending only once (``PreventPendingTransitions``), so when two
+engine replicas (or a submit and the poller) race for the same Scheduled run, exactly one claim
+is accepted and only that one runs the flow, on a daemon thread of this process, through Prefect's
+own flow engine with the existing run (its deployment, parameters and UI view are kept).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+import httpx
+from prefect import Flow
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.objects import FlowRun, State, StateType
+from prefect.context import SettingsContext, get_settings_context
+from prefect.events.worker import EventsWorker
+from prefect.exceptions import Abort, Pause
+from prefect.flow_engine import run_flow
+from prefect.logging.handlers import APILogWorker
+from prefect.states import Crashed, Pending
+from prefect.utilities.engine import propose_state
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Runs launched but waiting for a slot, beyond ``max_runs``, as a multiple of it; past that,
+#: new runs are left Scheduled for the poller (ours or another replica's).
+QUEUE_FACTOR = 4
+#: A run seen Scheduled longer ago than this is read again before it is claimed.
+STALE_AFTER_SECONDS = 0.5
+
+SHUTDOWN_MESSAGE = (
+    "The runbook engine stopped while this run was in progress; it did not finish. "
+    "Check the target, then start the deployment again from the Prefect UI if still needed."
+)
+
+
+class UnsupportedFlowError(ValueError):
+    """A flow the executor cannot run in-process (generator flows)."""
+
+
+def is_due(flow_run: FlowRun, now: datetime) -> bool:
+    """Whether a run is Scheduled (or Late) and its scheduled time has come."""
+    state = flow_run.state
+    if state is None or state.type != StateType.SCHEDULED:
+        return False
+    when = flow_run.next_scheduled_start_time or state.state_details.scheduled_time
+    return when is None or when <= now
+
+
+class WarmExecutor:
+    """Runs our deployments' flow runs in this process, at most ``max_runs`` at once.
+
+    ``launch`` (called by the dispatcher right after a run is created) and a poller (every
+    ``poll_interval`` s, for runs started by hand in the UI or created while no engine ran) both
+    claim runs the same way. Flow runs use this process's Prefect settings (PREFECT_API_URL).
+    ``start``, ``launch`` and ``stop`` belong to one event loop (the receiver's).
+    """
+
+    def __init__(
+        self,
+        flows: Mapping[UUID, Flow[..., Any]],
+        *,
+        max_runs: int = 4,
+        poll_interval: float = 2.0,
+        shutdown_grace: float = 30.0,
+    ) -> None:
+        """Create an executor.
+
+        Args:
+            flows: The flow to run for each of our deployments, by deployment id.
+            max_runs: Most runs executing at once; runs beyond it wait, still Scheduled (so
+                another replica may take them), for a slot.
+            poll_interval: Seconds between looks for due Scheduled runs.
+            shutdown_grace: Seconds ``stop`` lets running flows finish before marking them
+                Crashed.
+        """
+        for flow in flows.values():
+            if flow.isgenerator:
+                raise UnsupportedFlowError(f"generator flow {flow.name!r} cannot run in-process")
+        self._flows = dict(flows)
+        self._max_runs = max_runs
+        self._poll_interval = poll_interval
+        self._shutdown_grace = shutdown_grace
+        self._active: dict[UUID, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(max_runs)
+        self._claimed: set[UUID] = set()
+        self._client: PrefectClient | None = None
+        self._settings: SettingsContext | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def active_runs(self) -> frozenset[UUID]:
+        """Runs this executor has launched and not finished (claiming or running)."""
+        return frozenset(self._active)
+
+    async def start(self, *, poll: bool = True) -> None:
+        """Open the API client and (unless ``poll`` is False) start polling for due runs."""
+        self._settings = get_settings_context()
+        if not self._settings.settings.api.url:
+            # Without it Prefect would start a throwaway ephemeral server per client.
+            raise RuntimeError("PREFECT_API_URL is not set; see engine.prefect_server")
+        self._client = await get_client().__aenter__()
+        if poll:
+            self._poller = asyncio.get_running_loop().create_task(self._poll_forever())
+
+    def launch(self, flow_run: FlowRun) -> None:
+        """Claim and run ``flow_run`` in the background, once a slot frees, if ours and due."""
+        self._launch(flow_run)
+
+    async def poll_once(self) -> list[UUID]:
+        """Launch the due Scheduled runs of our deployments (also marks them Ready in the UI).
+
+        Returns:
+            The runs launched (claims still to be decided).
+        """
+        client = self._require_client()
+        free = self._max_runs - len(self._active)
+        # Asked even with no free slot: the poll itself keeps our deployments "Ready" in the UI.
+        runs = await client.get_scheduled_flow_runs_for_deployments(
+            deployment_ids=list(self._flows),
+            scheduled_before=datetime.now(UTC),
+            limit=max(free, 1),
+        )
+        return [run.id for run in runs[: max(free, 0)] if self._launch(run)]
+
+    async def stop(self) -> None:
+        """Stop polling, let running flows finish for ``shutdown_grace`` s, mark the rest Crashed.
+
+        Flow threads are daemons: whatever still runs after this dies with the process, and its
+        run already says Crashed, so no run is left looking alive.
+        """
+        self._stopping = True
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        running = dict(self._active)
+        if running:
+            await asyncio.wait(running.values(), timeout=self._shutdown_grace)
+        for flow_run_id, task in running.items():
+            if task.done():
+                continue
+            if flow_run_id in self._claimed:
+                await self._mark_crashed(flow_run_id, SHUTDOWN_MESSAGE)
+            task.cancel()  # an unclaimed run stays Scheduled for the next engine
+        await asyncio.to_thread(flush_run_records)
+        if self._client is not None:
+            await self._client.__aexit__(None, None, None)
+            self._client = None
+
+    def _launch(self, flow_run: FlowRun) -> bool:
+        if (
+            self._stopping
+            or self._client is None
+            or flow_run.id in self._active
+            or flow_run.deployment_id not in self._flows
+            or len(self._active) >= self._max_runs * QUEUE_FACTOR
+            or not is_due(flow_run, datetime.now(UTC))
+        ):
+            return False
+        task = asyncio.get_running_loop().create_task(
+            self._claim_and_run(flow_run, seen_at=time.monotonic()), name=f"flow-run-{flow_run.id}"
+        )
+        self._active[flow_run.id] = task
+        task.add_done_callback(lambda _: self._active.pop(flow_run.id, None))
+        return True
+
+    async def _claim_and_run(self, flow_run: FlowRun, *, seen_at: float) -> None:
+        # Claim only once a slot is free: until then the run stays Scheduled, and another
+        # replica with a free slot may take it (our later claim is then simply refused).
+        async with self._slots:
+            claimed = None if self._stopping else await self._claim(flow_run, seen_at=seen_at)
+            if claimed is None:
+                return
+            flow_run = claimed
+            self._claimed.add(flow_run.id)
+            assert flow_run.deployment_id is not None  # checked by _launch
+            flow = self._flows[flow_run.deployment_id]
+            try:
+                await _in_daemon_thread(
+                    lambda: self._execute(flow, flow_run), name=f"flow-run-{flow_run.id}"
+                )
+            except (Abort, Pause) as exc:
+                # Orchestration stopped the run (e.g. cancelled) or it suspended itself: both
+                # are states the server already holds; nothing is left running here.
+                logger.info("flow run %s left the engine: %s", flow_run.id, exc)
+            except Exception:
+                # The run's thread died outside the flow engine's own handling: say so on the
+                # run instead of leaving it Running with nobody executing it.
+                logger.exception("flow run %s failed in the executor", flow_run.id)
+                await self._mark_crashed(flow_run.id, "The runbook engine failed to run this flow.")
+            finally:
+                self._claimed.discard(flow_run.id)
+
+    async def _claim(self, flow_run: FlowRun, *, seen_at: float) -> FlowRun | None:
+        """Propose Pending; the run (with its Pending state) if this executor won it."""
+        client = self._require_client()
+        try:
+            if time.monotonic() - seen_at > STALE_AFTER_SECONDS:
+                # Prefect accepts Pending after a final state too (a re-run): make sure a run we
+                # saw Scheduled a while ago was not run to the end meanwhile by another replica.
+                flow_run = await client.read_flow_run(flow_run.id)
+                if not is_due(flow_run, datetime.now(UTC)):
+                    return None
+            state = await propose_state(client, Pending(), flow_run_id=flow_run.id)
+        except Abort:
+            logger.debug("flow run %s was claimed elsewhere", flow_run.id)
+            return None
+        except httpx.HTTPError as exc:
+            logger.warning("could not claim flow run %s (poller retries): %r", flow_run.id, exc)
+            return None
+        if not state.is_pending():
+            return None
+        flow_run.state = state
+        return flow_run
+
+    def _execute(self, flow: Flow[..., Any], flow_run: FlowRun) -> State[Any] | None:
+        assert self._settings is not None  # set by start
+        # A fresh thread has no settings of its own; give it the engine's (its API URL).
+        context = SettingsContext(profile=self._settings.profile, settings=self._settings.settings)
+        with context:
+            outcome = run_flow(flow, flow_run=flow_run, return_type="state")
+            if inspect.iscoroutine(outcome):
+                outcome = asyncio.run(outcome)
+        return outcome if isinstance(outcome, State) else None
+
+    async def _mark_crashed(self, flow_run_id: UUID, message: str) -> None:
+        try:
+            await propose_state(
+                self._require_client(), Crashed(message=message), flow_run_id=flow_run_id
+            )
+        except Abort:
+            logger.debug("flow run %s already final; not marked crashed", flow_run_id)
+        except httpx.HTTPError as exc:
+            logger.error("could not mark flow run %s crashed: %r", flow_run_id, exc)
+
+    async def _poll_forever(self) -> None:
+        while not self._stopping:
+            try:
+                await self.poll_once()
+            except httpx.HTTPError as exc:
+                logger.warning("polling Prefect for due runs failed: %r", exc)
+            await asyncio.sleep(self._poll_interval)
+
+    def _require_client(self) -> PrefectClient:
+        if self._client is None:
+            raise RuntimeError("WarmExecutor.start() was not awaited")
+        return self._client
+
+
+def flush_run_records(timeout: float = 10.0) -> None:
+    """Send the run logs and events Prefect still buffers in this process (before stopping).
+
+    Call it from a thread without an event loop: Prefect's drain then blocks until done.
+    """
+    APILogWorker.drain_all(timeout=timeout)
+    EventsWorker.drain_all(timeout=timeout)
+
+
+async def _in_daemon_thread(call: Callable[[], T], *, name: str) -> T:
+    """Run ``call`` on a daemon thread (unlike a pool's, it never holds up process exit)."""
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def target() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(call())
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task, which re-raises it
+            future.set_exception(exc)
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    return await asyncio.wrap_future(future)

@@ -1,0 +1,100 @@
+"""The contract between the webhook receiver and whatever durably starts flow runs (Prefect)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+
+class HandoffUnavailableError(Exception):
+    """The run store (Prefect's API) cannot take work now; the receiver answers 503 so
+    Alertmanager retries, and nothing is lost."""
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One matched alert, to become exactly one flow run.
+
+    Attributes:
+        runbook: The runbook's name.
+        deployment: The Prefect deployment, ``flow-name/deployment-name``.
+        parameters: The flow run's parameters.
+        idempotency_key: Same key, same run: built from runbook, fingerprint and startsAt.
+        alert_fingerprint: Alertmanager's fingerprint of the alert.
+        alert_starts_at: When the alert started firing.
+        alertname: The alert's name (for tags and logs).
+        concurrency_key: Runs sharing this key never act on their target at once.
+        labels: The alert's labels, kept on the run for the record.
+    """
+
+    runbook: str
+    deployment: str
+    parameters: Mapping[str, Any]
+    idempotency_key: str
+    alert_fingerprint: str
+    alert_starts_at: datetime
+    alertname: str
+    concurrency_key: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    """The flow run a request maps to.
+
+    Attributes:
+        flow_run_id: The run's id in Prefect.
+        created: False when the run already existed (a duplicate delivery).
+    """
+
+    flow_run_id: UUID
+    created: bool
+
+
+@dataclass(frozen=True)
+class ResolvedAlert:
+    """A resolved notification for one alert.
+
+    Attributes:
+        alert_fingerprint: Alertmanager's fingerprint of the alert.
+        alert_starts_at: When the alert started firing (identifies the episode).
+        ends_at: When Alertmanager saw it resolve.
+        alertname: The alert's name.
+    """
+
+    alert_fingerprint: str
+    alert_starts_at: datetime
+    ends_at: datetime
+    alertname: str
+
+
+class RunDispatcher(Protocol):
+    """Durably hands matched alerts over to flow runs."""
+
+    async def submit(self, request: RunRequest) -> RunHandle:
+        """Create (or find, for the same idempotency key) the flow run for a matched alert.
+
+        Returns only once the run is persisted.
+
+        Raises:
+            HandoffUnavailableError: the run store cannot be reached.
+        """
+        ...
+
+    async def resolve(self, alert: ResolvedAlert) -> list[UUID]:
+        """Record that an alert resolved and stop its runs still waiting to act.
+
+        Returns:
+            The ids of the runs that were told (cancelled, or marked so they skip mutations).
+
+        Raises:
+            HandoffUnavailableError: the run store cannot be reached.
+        """
+        ...
+
+    async def check_ready(self) -> None:
+        """Raise HandoffUnavailableError unless the run store answers."""
+        ...

@@ -1,0 +1,225 @@
+"""Handing a notification's alerts over to the dispatcher: submit, resolve, count and log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID
+
+from engine.handoff import HandoffUnavailableError, ResolvedAlert, RunDispatcher, RunRequest
+from engine.intake import AlertMatcher, Unmatched, plan_alert
+from engine.logs import alert_fields
+from engine.metrics import ReceiverMetrics
+from integrations.alertmanager import WebhookAlert, WebhookNotification
+
+Outcome = Literal["created", "duplicate", "unmatched", "resolved"]
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    """What became of one alert (or of one runbook an alert matched).
+
+    Attributes:
+        fingerprint: The alert's fingerprint.
+        alertname: The alert's name.
+        outcome: ``created``/``duplicate`` (a run), ``unmatched``, or ``resolved``.
+        runbook: The runbook, for ``created`` and ``duplicate``.
+        flow_run_id: The run created, found, or told that its alert resolved.
+        detail: Why an alert is unmatched; empty otherwise.
+    """
+
+    fingerprint: str
+    alertname: str
+    outcome: Outcome
+    runbook: str | None = None
+    flow_run_id: UUID | None = None
+    detail: str = ""
+
+
+class NotificationHandler:
+    """Matches every alert of a notification on its own labels and hands the matches off.
+
+    Args:
+        dispatcher: Creates and stops flow runs.
+        matcher: The catalog's matcher.
+        metrics: Where to count.
+        clock: Epoch seconds; times handoffs and dates resolves sent without ``endsAt``.
+        logger: Where to log, one line per alert event.
+        timeout_seconds: Longest a whole notification may take to hand off; past it the
+            receiver answers 503 so Alertmanager retries rather than giving up on a hung call.
+        max_concurrency: Handoff calls in flight at once, so a large group does not flood the
+            run store.
+    """
+
+    def __init__(
+        self,
+        *,
+        dispatcher: RunDispatcher,
+        matcher: AlertMatcher,
+        metrics: ReceiverMetrics,
+        clock: Callable[[], float],
+        logger: logging.Logger,
+        timeout_seconds: float = 10.0,
+        max_concurrency: int = 8,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._matcher = matcher
+        self._metrics = metrics
+        self._clock = clock
+        self._logger = logger
+        self._timeout = timeout_seconds
+        self._slots = asyncio.Semaphore(max_concurrency)
+
+    async def handle(self, notification: WebhookNotification) -> list[AlertOutcome]:
+        """Hand every alert off; return only once all matched alerts are persisted.
+
+        Raises:
+            HandoffUnavailableError: Any submit or resolve could not be persisted (or the
+                whole took longer than the timeout); the alerts that were handed off stay so,
+                and the retry finds them by their idempotency keys.
+        """
+        self._count(notification)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        plans = [plan_alert(alert, self._matcher, now=now) for alert in notification.alerts]
+        calls: list[Awaitable[list[AlertOutcome]]] = []
+        outcomes: list[AlertOutcome] = []
+        for plan in plans:
+            calls += [self._submit(request) for request in plan.requests]
+            if plan.resolve is not None:
+                calls.append(self._resolve(plan.resolve))
+            if plan.unmatched is not None:
+                outcomes.append(self._unmatched(plan.alert, plan.unmatched))
+        try:
+            async with asyncio.timeout(self._timeout):
+                results = await asyncio.gather(*calls, return_exceptions=True)
+        except TimeoutError:
+            raise HandoffUnavailableError(
+                f"handoff took longer than {self._timeout:g}s; Alertmanager will retry"
+            ) from None
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:
+            raise failures[0]
+        for result in results:
+            if not isinstance(result, BaseException):
+                outcomes += result
+        return outcomes
+
+    def _count(self, notification: WebhookNotification) -> None:
+        self._metrics.notifications.labels(status=notification.status).inc()
+        for alert in notification.alerts:
+            self._metrics.alerts.labels(status=alert.status, alertname=alert.alertname).inc()
+            self._logger.info(
+                "alert received",
+                extra=alert_fields(
+                    alert.fingerprint,
+                    alertname=alert.alertname,
+                    status=alert.status,
+                    labels=alert.labels,
+                    starts_at=alert.starts_at.isoformat(),
+                    group_key=notification.group_key,
+                ),
+            )
+
+    async def _submit(self, request: RunRequest) -> list[AlertOutcome]:
+        async with self._slots:
+            started = self._clock()
+            try:
+                handle = await self._dispatcher.submit(request)
+            except HandoffUnavailableError as error:
+                self._metrics.handoff_unavailable.labels(operation="submit").inc()
+                self._logger.warning(
+                    "run store unavailable; Alertmanager will retry",
+                    extra=alert_fields(
+                        request.alert_fingerprint, runbook=request.runbook, error=str(error)
+                    ),
+                )
+                raise
+            finally:
+                self._metrics.handoff_seconds.labels(operation="submit").observe(
+                    max(0.0, self._clock() - started)
+                )
+        outcome: Outcome = "created" if handle.created else "duplicate"
+        counter = (
+            self._metrics.runs_created if handle.created else self._metrics.duplicates_suppressed
+        )
+        counter.labels(runbook=request.runbook).inc()
+        self._logger.info(
+            "run created" if handle.created else "run already exists (duplicate delivery)",
+            extra=alert_fields(
+                request.alert_fingerprint,
+                flow_run_id=handle.flow_run_id,
+                runbook=request.runbook,
+                deployment=request.deployment,
+                idempotency_key=request.idempotency_key,
+            ),
+        )
+        return [
+            AlertOutcome(
+                fingerprint=request.alert_fingerprint,
+                alertname=request.alertname,
+                outcome=outcome,
+                runbook=request.runbook,
+                flow_run_id=handle.flow_run_id,
+            )
+        ]
+
+    async def _resolve(self, resolved: ResolvedAlert) -> list[AlertOutcome]:
+        async with self._slots:
+            started = self._clock()
+            try:
+                run_ids = await self._dispatcher.resolve(resolved)
+            except HandoffUnavailableError as error:
+                self._metrics.handoff_unavailable.labels(operation="resolve").inc()
+                self._logger.warning(
+                    "run store unavailable; Alertmanager will retry the resolve",
+                    extra=alert_fields(resolved.alert_fingerprint, error=str(error)),
+                )
+                raise
+            finally:
+                self._metrics.handoff_seconds.labels(operation="resolve").observe(
+                    max(0.0, self._clock() - started)
+                )
+        self._metrics.resolved_runs.inc(len(run_ids))
+        if not run_ids:
+            self._logger.info(
+                "alert resolved; no run was waiting on it",
+                extra=alert_fields(resolved.alert_fingerprint),
+            )
+            return [_resolved_outcome(resolved, None)]
+        for run_id in run_ids:
+            self._logger.info(
+                "alert resolved; run told",
+                extra=alert_fields(resolved.alert_fingerprint, flow_run_id=run_id),
+            )
+        return [_resolved_outcome(resolved, run_id) for run_id in run_ids]
+
+    def _unmatched(self, alert: WebhookAlert, unmatched: Unmatched) -> AlertOutcome:
+        self._metrics.unmatched_alerts.labels(reason=unmatched.reason).inc()
+        self._logger.info(
+            "alert starts no runbook",
+            extra=alert_fields(
+                alert.fingerprint,
+                alertname=alert.alertname,
+                reason=str(unmatched.reason),
+                detail=unmatched.detail,
+            ),
+        )
+        return AlertOutcome(
+            fingerprint=alert.fingerprint,
+            alertname=alert.alertname,
+            outcome="unmatched",
+            detail=unmatched.detail,
+        )
+
+
+def _resolved_outcome(resolved: ResolvedAlert, run_id: UUID | None) -> AlertOutcome:
+    return AlertOutcome(
+        fingerprint=resolved.alert_fingerprint,
+        alertname=resolved.alertname,
+        outcome="resolved",
+        flow_run_id=run_id,
+    )

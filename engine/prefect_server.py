@@ -1,0 +1,194 @@
+"""A local Prefect server (embedded SQLite) as a subprocess, or the one PREFECT_API_URL names."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+API_URL_VARIABLE = "PREFECT_API_URL"
+
+
+class PrefectServerError(RuntimeError):
+    """The local Prefect server did not start (or died while starting)."""
+
+
+def find_free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def server_environment(state_dir: Path, *, ui: bool) -> dict[str, str]:
+    """The environment a local server runs with: its state (and SQLite file) under ``state_dir``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(state_dir),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_UI_ENABLED="true" if ui else "false",
+        PREFECT_LOGGING_SERVER_LEVEL="WARNING",
+    )
+    return env
+
+
+class PrefectServer:
+    """``prefect server start`` on 127.0.0.1 with its state in ``state_dir``.
+
+    Stopping and starting again keeps the port and the database, so a test can take the API away
+    and bring it back.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ui: bool = False,
+        startup_timeout: float = 90.0,
+    ) -> None:
+        self.state_dir = state_dir
+        self.host = host
+        self.port = port or find_free_port(host)
+        self.ui = ui
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        """The API's base URL (what PREFECT_API_URL should say)."""
+        return f"http://{self.host}:{self.port}/api"
+
+    @property
+    def log_path(self) -> Path:
+        """Where the server's output goes."""
+        return self.state_dir / "server.log"
+
+    def start(self) -> str:
+        """Start the server and wait until it answers its health check.
+
+        Returns:
+            The API URL.
+
+        Raises:
+            PrefectServerError: it exited or did not answer within ``startup_timeout``.
+        """
+        if self._process is not None:
+            return self.api_url
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "prefect", "server", "start"]
+        command += ["--host", self.host, "--port", str(self.port)]
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                command,
+                env=server_environment(self.state_dir, ui=self.ui),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a Ctrl-C in our terminal is ours to handle
+            )
+        self._wait_until_healthy(self._process)
+        return self.api_url
+
+    def _wait_until_healthy(self, process: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                self._process = None
+                raise PrefectServerError(
+                    f"prefect server exited with {process.returncode}; see {self.log_path}"
+                )
+            if self.is_healthy():
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise PrefectServerError(
+            f"prefect server did not answer within {self.startup_timeout}s; see {self.log_path}"
+        )
+
+    def is_healthy(self) -> bool:
+        """Whether the API answers ``/health`` now."""
+        try:
+            response = httpx.get(f"{self.api_url}/health", timeout=1.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after ``timeout``); a no-op when not running."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=timeout)
+
+    def __enter__(self) -> PrefectServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def use_prefect_api(api_url: str) -> None:
+    """Point this process's Prefect clients (and flow runs in any thread) at ``api_url``.
+
+    Prefect reads its settings once at import; refreshing the global settings context makes
+    threads that carry no settings of their own (our flow-run threads) see the new URL too.
+    """
+    from prefect.context import refresh_global_settings_context
+
+    os.environ[API_URL_VARIABLE] = api_url
+    refresh_global_settings_context()
+
+
+@contextlib.contextmanager
+def prefect_api(state_dir: Path, *, ui: bool = True, port: int = 0) -> Iterator[str]:
+    """Use the Prefect API PREFECT_API_URL names or, when unset, a local server for the duration.
+
+    Args:
+        state_dir: Where a local server keeps its SQLite database.
+        ui: Serve the Prefect UI from a local server.
+        port: A local server's port; 0 picks a free one.
+
+    Yields:
+        The API URL in use.
+    """
+    configured = os.environ.get(API_URL_VARIABLE)
+    if configured:
+        yield configured
+        return
+    with PrefectServer(state_dir / "prefect", ui=ui, port=port) as server:
+        use_prefect_api(server.api_url)
+        try:
+            yield server.api_url
+        finally:
+            forget_prefect_api()
+
+
+def forget_prefect_api() -> None:
+    """Undo ``use_prefect_api``: this process no longer names a Prefect API."""
+    from prefect.context import refresh_global_settings_context
+
+    os.environ.pop(API_URL_VARIABLE, None)
+    refresh_global_settings_context()

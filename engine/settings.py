@@ -1,0 +1,74 @@
+"""Engine settings, read once from the environment (prefix ``RUNBOOKS_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EngineSettings(BaseSettings):
+    """Everything the engine is configured with; each field is ``RUNBOOKS_<NAME>`` in the env.
+
+    The defaults run the whole engine on one machine with nothing configured: SQLite for Prefect and
+    the simulated cluster when no Kubernetes cluster is reachable.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RUNBOOKS_", extra="ignore")
+
+    state_dir: Path = Field(
+        default=Path(".runbooks"),
+        description="Where the engine keeps its local state (SQLite database, kubeconfigs, logs).",
+    )
+    kubeconfig: Path | None = Field(
+        default=None,
+        description="Kubeconfig to use; unset: in-cluster, then $KUBECONFIG, ~/.kube/config.",
+    )
+    kube_context: str | None = Field(default=None, description="Kubeconfig context to use.")
+    kube_url: str | None = Field(
+        default=None, description="Explicit apiserver URL (used when no kubeconfig is found)."
+    )
+    kube_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the explicit apiserver URL."
+    )
+    simulate: bool | None = Field(
+        default=None,
+        description=(
+            "Force (true) or forbid (false) the simulated cluster; unset starts it only when no "
+            "cluster is configured."
+        ),
+    )
+    sim_port: int = Field(default=6443, ge=0, le=65535, description="Simulated cluster's port.")
+    sim_nodes: int = Field(default=5, ge=1, le=10_000, description="Simulated cluster's nodes.")
+    sim_scenario: str = Field(default="healthy", description="Simulated cluster's scenario.")
+    prefect_port: int = Field(
+        default=4200,
+        ge=0,
+        le=65535,
+        description="Port of the local Prefect server and UI (when PREFECT_API_URL is unset).",
+    )
+    listen_host: str = Field(default="127.0.0.1", description="Receiver's listen address.")
+    listen_port: int = Field(default=8080, ge=0, le=65535, description="Receiver's port.")
+    webhook_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token Alertmanager must send; unset: `runbooks up` generates one into "
+            "<state_dir>/webhook-token."
+        ),
+    )
+    webhook_basic_user: str | None = Field(
+        default=None, description="Basic-auth user Alertmanager may send instead of a token."
+    )
+    webhook_basic_password: SecretStr | None = Field(
+        default=None, description="Basic-auth password for webhook_basic_user."
+    )
+    alertmanager_url: str | None = Field(
+        default=None,
+        description="Alertmanager's URL, so flows can re-check that their alert still fires.",
+    )
+
+    @property
+    def webhook_token_file(self) -> Path:
+        """Where a generated webhook token is kept."""
+        return self.state_dir / "webhook-token"

@@ -1,0 +1,171 @@
+"""``runbooks up``: compose the engine (cluster, Prefect, flows, receiver) and serve it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+import uvicorn
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+
+from engine.app import build_engine_app
+from engine.approvals import ApprovalSweeper, ReceiverRecordChecker
+from engine.auth import WebhookAuth
+from engine.cluster_access import ClusterAccess, cluster_access
+from engine.credentials import CredentialsError, webhook_auth
+from engine.deployments import (
+    DeploymentSpec,
+    deployment_parameters,
+    flows_by_deployment,
+    register_deployments,
+)
+from engine.dispatch import PrefectDispatcher
+from engine.executor import WarmExecutor
+from engine.intake import catalog_matcher
+from engine.logs import configure_json_logging
+from engine.prefect_server import PrefectServerError, prefect_api
+from engine.receiver import NotReadyError, build_receiver
+from engine.registry import product_deployments
+from engine.settings import EngineSettings
+from flows.runtime import AlertmanagerChecker, AlertSources, FlowRuntime, install_runtime
+from integrations.kubernetes import ConfigurationError, Kube, KubeError, connect
+from runbooks import CatalogError, load_catalog
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The assembled engine, ready to serve.
+
+    Attributes:
+        app: The ASGI application (receiver; executor and sweeper run in its lifespan).
+        deployment_ids: The registered deployments by ``flow/deployment`` name.
+    """
+
+    app: Starlette
+    deployment_ids: dict[str, UUID]
+
+
+async def assemble_engine(
+    *,
+    access: ClusterAccess,
+    auth: WebhookAuth,
+    specs: tuple[DeploymentSpec, ...],
+    alertmanager_url: str | None = None,
+    registry: CollectorRegistry | None = None,
+) -> Engine:
+    """Register the deployments and wire the receiver, dispatcher, executor and sweeper.
+
+    Needs a Prefect API (``PREFECT_API_URL``). Installs the flows' runtime for this process.
+
+    Raises:
+        CatalogError: the runbook catalog has a blocking problem.
+    """
+    catalog = load_catalog(known_deployments=deployment_parameters(specs))
+    deployment_ids = await register_deployments(specs)
+    install_runtime(
+        FlowRuntime(
+            kube_factory=lambda: connect(access.connection),
+            alerts=AlertSources(
+                record=ReceiverRecordChecker(),
+                alertmanager=AlertmanagerChecker(alertmanager_url) if alertmanager_url else None,
+            ),
+        )
+    )
+    executor = WarmExecutor(flows_by_deployment(specs, deployment_ids))
+    sweeper = ApprovalSweeper(deployment_ids.values())
+    dispatcher = PrefectDispatcher(deployment_ids, launcher=executor)
+    probe = connect(access.connection)
+    receiver = build_receiver(
+        dispatcher=dispatcher,
+        matcher=catalog_matcher(catalog),
+        auth=auth,
+        registry=registry or CollectorRegistry(),
+        kubernetes_check=lambda: _check_kubernetes(probe),
+    )
+
+    async def close() -> None:
+        await dispatcher.aclose()
+        probe.close()
+
+    app = build_engine_app(receiver, services=(executor, sweeper), on_shutdown=(close,))
+    return Engine(app=app, deployment_ids=deployment_ids)
+
+
+async def _check_kubernetes(kube: Kube) -> None:
+    try:
+        await asyncio.to_thread(kube.server_version)
+    except KubeError as error:
+        raise NotReadyError(f"Kubernetes API: {error}") from error
+
+
+def engine_banner(
+    settings: EngineSettings, access: ClusterAccess, *, api_url: str, engine: Engine
+) -> str:
+    """What the operator needs to know once the engine is up."""
+    bar = "=" * 78
+    webhook = f"http://{settings.listen_host}:{settings.listen_port}/alertmanager"
+    lines = [bar, "  service-runbooks engine is up", bar]
+    if access.simulated:
+        lines += [
+            "  !!! SIMULATED CLUSTER: no Kubernetes cluster is configured, so the engine !!!",
+            "  !!! works on a simulated one. Set RUNBOOKS_KUBECONFIG (or run in-cluster) !!!",
+            "  !!! to work on a real cluster.                                            !!!",
+            f"  kubectl    : kubectl --kubeconfig {access.admin_kubeconfig} get pods -A",
+        ]
+    lines += [
+        f"  cluster    : {access.description}",
+        f"  Prefect UI : {api_url.removesuffix('/api')}",
+        f"  webhook    : {webhook}  (token in {settings.webhook_token_file})",
+        f"  flows      : {', '.join(sorted(engine.deployment_ids))}",
+        "  try it     : runbooks fire ServiceDown --label namespace=shop --label service=web",
+        bar,
+    ]
+    return "\n".join(lines)
+
+
+def run_up(settings: EngineSettings) -> int:
+    """Start everything on the embedded defaults and serve until interrupted.
+
+    Returns:
+        The process exit code (2 for configuration errors, named with their fix).
+    """
+    configure_json_logging()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        auth = webhook_auth(settings, generate=True)
+        with (
+            cluster_access(settings) as access,
+            prefect_api(settings.state_dir, ui=True, port=settings.prefect_port) as api_url,
+        ):
+            return asyncio.run(_serve(settings, access, auth=auth, api_url=api_url))
+    except (CredentialsError, ConfigurationError, CatalogError, PrefectServerError) as error:
+        print(f"error: {error}")
+        return 2
+
+
+async def _serve(
+    settings: EngineSettings, access: ClusterAccess, *, auth: WebhookAuth, api_url: str
+) -> int:
+    engine = await assemble_engine(
+        access=access,
+        auth=auth,
+        specs=product_deployments(),
+        alertmanager_url=settings.alertmanager_url,
+    )
+    config = uvicorn.Config(
+        engine.app,
+        host=settings.listen_host,
+        port=settings.listen_port,
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
+    print(engine_banner(settings, access, api_url=api_url, engine=engine), flush=True)
+    await server.serve()
+    return 0

@@ -1,0 +1,107 @@
+"""The five-minute emergency checklist as a Prefect flow (deployment ``service-checklist``).
+
+Its parameters are `ChecklistParameters`' fields, flat, so runbooks pass ``scope``,
+``namespace``, ``service``, ``instance`` as they are and the Prefect UI shows a form with the
+model's descriptions. The approval policy is the runbook's (from the run's ``runbook:`` tag);
+a run started by hand gets `MANUAL_POLICY`. The engine builds the deployment from
+`DEPLOYMENT_NAME`/`DEPLOYMENT_DESCRIPTION` (``engine.deployments.DeploymentSpec``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
+
+from flows.checklist.parameters import ChecklistParameters, Scope
+from flows.checklist.steps.conduct import ChecklistRun
+from flows.runtime import current_runtime
+from runbooks import ApprovalPolicy, load_catalog
+
+FLOW_NAME = "service-checklist"
+DEPLOYMENT_NAME = "service-checklist"
+DEPLOYMENT_DESCRIPTION = (
+    "The five-minute emergency checklist for a failing Service, node or cluster: scope, "
+    "mitigate (kube-proxy restarts, emergency NodePort, pod restarts), fix (proposed Service "
+    "patches), verify. Mutations wait for approval as the runbook's policy says; the report "
+    "is the run's markdown artifact."
+)
+RUNBOOK_TAG = "runbook:"
+MANUAL_POLICY = ApprovalPolicy(auto_approve_for_drills=True)
+"""Runs started by hand: every change needs approval, unless the operator marks a drill."""
+
+
+def policy_for(tags: Iterable[str]) -> tuple[str | None, ApprovalPolicy]:
+    """The runbook a run belongs to (by its ``runbook:<name>`` tag) and its approval policy."""
+    name = next((t.removeprefix(RUNBOOK_TAG) for t in tags if t.startswith(RUNBOOK_TAG)), None)
+    if name is None:
+        return None, MANUAL_POLICY
+    catalog = load_catalog()
+    if name not in catalog:
+        return name, MANUAL_POLICY
+    return name, catalog.get(name).approval
+
+
+def _describe_parameters(function: Any) -> Any:
+    """Append to the flow's docstring the model's field descriptions (the UI form shows them)."""
+    lines = [
+        function.__doc__ or "",
+        "",
+        "Args:",
+        *(
+            f"    {name}: {field.description or ''}"
+            for name, field in ChecklistParameters.model_fields.items()
+        ),
+    ]
+    function.__doc__ = "\n".join(lines)
+    return function
+
+
+@flow(name=FLOW_NAME, log_prints=False, validate_parameters=True)
+@_describe_parameters
+def service_checklist(
+    scope: Scope,
+    namespace: str | None = None,
+    service: str | None = None,
+    instance: str | None = None,
+    dry_run: bool = False,
+    auto_approve: bool = False,
+    kube_proxy_restart_parallelism: int = 1,
+    kube_proxy_restart_budget_fraction: float = 0.2,
+    app_pod_restart_budget_fraction: float = 0.5,
+    approval_timeout_seconds: float = 900,
+    verify_timeout_seconds: float = 60,
+    alert_fingerprint: str | None = None,
+    alert_starts_at: datetime | None = None,
+    alertname: str | None = None,
+) -> State[Any]:
+    """Run the five-minute emergency checklist; the run's state names its outcome."""
+    parameters = ChecklistParameters(
+        scope=scope,
+        namespace=namespace,
+        service=service,
+        instance=instance,
+        dry_run=dry_run,
+        auto_approve=auto_approve,
+        kube_proxy_restart_parallelism=kube_proxy_restart_parallelism,
+        kube_proxy_restart_budget_fraction=kube_proxy_restart_budget_fraction,
+        app_pod_restart_budget_fraction=app_pod_restart_budget_fraction,
+        approval_timeout_seconds=approval_timeout_seconds,
+        verify_timeout_seconds=verify_timeout_seconds,
+        alert_fingerprint=alert_fingerprint,
+        alert_starts_at=alert_starts_at,
+        alertname=alertname,
+    )
+    runbook, policy = policy_for(flow_run.tags)
+    run = ChecklistRun(
+        parameters,
+        runtime=current_runtime(),
+        policy=policy,
+        runbook=runbook,
+        flow_run_id=str(flow_run.get_id()),
+    )
+    return run.execute()

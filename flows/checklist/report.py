@@ -1,0 +1,197 @@
+"""The incident report: a run record rendered as markdown."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flows.checklist.actions import PHASE_ORDER
+from flows.checklist.findings import Finding
+from flows.checklist.record import ActionRecord, ApprovalRecord, RunRecord
+
+FIVE_MINUTES = 300
+
+
+def render_report(record: RunRecord) -> str:
+    """Render the run as a markdown incident report."""
+    sections = [
+        _header(record),
+        _alert(record),
+        _findings(record.findings),
+        _plan(record),
+        _actions(record.actions),
+        _approvals(record.approvals),
+        _timeline(record),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def duration(seconds: float | None) -> str:
+    """``1m 05s``, ``42s``, or ``-`` when unknown."""
+    if seconds is None:
+        return "-"
+    whole = round(seconds)
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes}m {rest:02d}s" if minutes else f"{rest}s"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _time(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else "-"
+
+
+def _target(record: RunRecord) -> str:
+    parameters = record.parameters
+    if parameters.service_key:
+        return parameters.service_key
+    if parameters.instance:
+        return f"node {parameters.instance}"
+    return "the cluster"
+
+
+def _header(record: RunRecord) -> str:
+    parameters = record.parameters
+    name = (record.alert and record.alert.alertname) or parameters.alertname or "Checklist run"
+    outcome = record.outcome.value if record.outcome else "in progress"
+    lines = [
+        f"# Incident report: {name} on {_target(record)}",
+        "",
+        f"**Outcome: {outcome}**" + (f": {record.outcome_detail}" if record.outcome_detail else ""),
+        "",
+        f"- Scope: {parameters.scope.value} ({_target(record)})",
+        f"- Runbook: {record.runbook or '-'}; flow run: {record.flow_run_id or '-'}",
+        f"- Dry run: {'yes' if parameters.dry_run else 'no'}; "
+        f"drill: {'yes' if parameters.auto_approve else 'no'}",
+        f"- Started: {_time(record.started_at)}; finished: {_time(record.finished_at)}",
+    ]
+    return "\n".join(lines)
+
+
+def _alert(record: RunRecord) -> str:
+    alert = record.alert
+    parameters = record.parameters
+    fingerprint = (alert and alert.fingerprint) or parameters.alert_fingerprint
+    starts_at = (alert and alert.starts_at) or parameters.alert_starts_at
+    labels = alert.labels if alert else {}
+    rendered = ", ".join(f"`{k}={v}`" for k, v in sorted(labels.items())) or "-"
+    return "\n".join(
+        [
+            "## Alert",
+            "",
+            f"- Name: {(alert and alert.alertname) or parameters.alertname or '-'}",
+            f"- Fingerprint: `{fingerprint or '-'}`",
+            f"- startsAt: {_time(starts_at)}",
+            f"- Labels: {rendered}",
+        ]
+    )
+
+
+def _findings(findings: list[Finding]) -> str:
+    lines = ["## Findings", ""]
+    if not findings:
+        return "\n".join([*lines, "None recorded."])
+    ordered = sorted(findings, key=lambda f: -f.severity)
+    for finding in ordered:
+        lines.append(
+            f"- **{finding.severity.label}** `{finding.code.value}` {finding.subject}: "
+            f"{finding.summary}"
+        )
+        lines.extend(f"  - {line}" for line in finding.evidence)
+    return "\n".join(lines)
+
+
+def _plan(record: RunRecord) -> str:
+    lines = ["## Plan", ""]
+    if not record.actions:
+        lines.append("No steps planned.")
+    for number, action in enumerate(record.actions, start=1):
+        approval = "needs approval" if action.needs_approval else "automatic"
+        lines.append(f"{number}. [{action.phase.value}] {action.description} ({approval})")
+        lines.append(f"   - Blast radius: {action.blast_radius}")
+        if action.diff:
+            lines.extend(["   ```diff", *(f"   {line}" for line in action.diff), "   ```"])
+    if record.notes:
+        lines.extend(["", "Notes:"])
+        for note in record.notes:
+            lines.append(f"- [{note.phase.value}] {note.kind.value}: {note.text}")
+            lines.extend(f"  - {detail}" for detail in note.details)
+    if record.deferred_nodes:
+        lines.extend(["", f"Deferred nodes: {', '.join(record.deferred_nodes)}"])
+    return "\n".join(lines)
+
+
+def _actions(actions: list[ActionRecord]) -> str:
+    lines = ["## Actions", ""]
+    if not actions:
+        return "\n".join([*lines, "No action was taken."])
+    lines += ["| # | Phase | Step | Result | Why / detail |", "|---|---|---|---|---|"]
+    for number, action in enumerate(actions, start=1):
+        lines.append(
+            f"| {number} | {action.phase.value} | {_cell(action.description)} | "
+            f"{action.status.value} | {_cell(action.detail or '')} |"
+        )
+    return "\n".join(lines)
+
+
+def _approvals(approvals: list[ApprovalRecord]) -> str:
+    lines = ["## Approvals", ""]
+    if not approvals:
+        return "\n".join([*lines, "No approval was requested."])
+    lines += [
+        "| Steps | Decision | By | Channel | Requested | Decided | Waited | Reason |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for approval in approvals:
+        channel = approval.channel.value if approval.channel else "-"
+        lines.append(
+            f"| {_cell(', '.join(approval.action_keys))} | {approval.decision.value} | "
+            f"{_cell(approval.by or '-')} | {channel} | {_time(approval.requested_at)} | "
+            f"{_time(approval.decided_at)} | {duration(approval.waited_seconds)} | "
+            f"{_cell(approval.reason or '')} |"
+        )
+    return "\n".join(lines)
+
+
+def _timeline(record: RunRecord) -> str:
+    lines = [
+        "## Timeline",
+        "",
+        "| Phase | Started | Duration | Waiting for a human | Working | Budget | Within budget |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    started = {p.phase: p for p in record.phases}
+    for phase in PHASE_ORDER:
+        budget = duration(phase.budget_seconds)
+        entry = started.get(phase)
+        if entry is None:
+            lines.append(f"| {phase.value} | not run | - | - | - | {budget} | - |")
+            continue
+        wait = record.human_wait_seconds(phase)
+        seconds = entry.seconds
+        working = None if seconds is None else max(0.0, seconds - wait)
+        within = "-" if working is None else ("yes" if working <= phase.budget_seconds else "no")
+        lines.append(
+            f"| {phase.value} | {_time(entry.started_at)} | {duration(seconds)} | "
+            f"{duration(wait)} | {duration(working)} | {budget} | {within} |"
+        )
+    lines += ["", _verdict(record)]
+    return "\n".join(lines)
+
+
+def _verdict(record: RunRecord) -> str:
+    total = record.total_seconds
+    if total is None:
+        return "The run has not finished."
+    wait = record.human_wait_seconds()
+    working = total - wait
+    summary = (
+        f"Total {duration(total)}, of which {duration(wait)} waiting for a human "
+        f"and {duration(working)} working."
+    )
+    if total <= FIVE_MINUTES:
+        return f"{summary} Inside five minutes."
+    if working <= FIVE_MINUTES:
+        return f"{summary} Over five minutes only because of the wait for a human."
+    return f"{summary} Over five minutes even without the wait for a human."

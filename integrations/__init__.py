@@ -1,0 +1,1 @@
+"""Adapters to the outside world (Kubernetes, Slack, Alertmanager); no Prefect imports."""

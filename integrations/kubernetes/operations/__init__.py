@@ -1,0 +1,1 @@
+"""Groups of Kubernetes operations, combined into the `Kube` facade."""

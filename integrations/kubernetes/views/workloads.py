@@ -1,0 +1,191 @@
+"""DaemonSet, ControllerRevision and Deployment views: rollout state and what to roll back to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations.kubernetes.views.meta import (
+    JsonObject,
+    ObjectMeta,
+    mapping,
+    objects,
+    parse_meta,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """A container of a pod template: its name and image."""
+
+    name: str
+    image: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateStrategy:
+    """A DaemonSet's ``spec.updateStrategy``; the bounds are numbers or percentages."""
+
+    type: str
+    max_unavailable: int | str | None
+    max_surge: int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonSetStatus:
+    """A DaemonSet's status counters."""
+
+    desired_number_scheduled: int
+    current_number_scheduled: int
+    updated_number_scheduled: int
+    number_ready: int
+    number_available: int
+    number_unavailable: int
+    number_misscheduled: int
+    observed_generation: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonSet:
+    """A DaemonSet as rollouts see it; ``raw`` keeps the object for backups and rollbacks."""
+
+    meta: ObjectMeta
+    selector: Mapping[str, str]
+    containers: tuple[Container, ...]
+    update_strategy: UpdateStrategy
+    status: DaemonSetStatus
+    raw: JsonObject = field(repr=False, compare=False)
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """The template's container images, in order."""
+        return tuple(container.image for container in self.containers)
+
+    @property
+    def rollout_observed(self) -> bool:
+        """Whether the controller has seen the latest spec (observedGeneration >= generation)."""
+        observed, generation = self.status.observed_generation, self.meta.generation
+        return observed is not None and (generation is None or observed >= generation)
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerRevision:
+    """A ControllerRevision: a numbered snapshot of a DaemonSet's template (``data``)."""
+
+    meta: ObjectMeta
+    revision: int
+    data: JsonObject
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentStatus:
+    """A Deployment's status counters."""
+
+    replicas: int
+    ready_replicas: int
+    available_replicas: int
+    updated_replicas: int
+    unavailable_replicas: int
+    observed_generation: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """A Deployment's desired and observed replicas."""
+
+    meta: ObjectMeta
+    replicas: int
+    selector: Mapping[str, str]
+    containers: tuple[Container, ...]
+    status: DeploymentStatus
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+def _count(obj: JsonObject, key: str) -> int:
+    value = obj.get(key)
+    return value if isinstance(value, int) else 0
+
+
+def _int_or_percent(value: Any) -> int | str | None:
+    return value if isinstance(value, int | str) else None
+
+
+def _generation(obj: JsonObject) -> int | None:
+    value = obj.get("observedGeneration")
+    return value if isinstance(value, int) else None
+
+
+def parse_containers(spec: JsonObject) -> tuple[Container, ...]:
+    """Read the containers of a workload's ``spec.template``."""
+    pod_spec = mapping(mapping(spec.get("template")).get("spec"))
+    return tuple(
+        Container(name=str(c.get("name", "")), image=str(c.get("image", "")))
+        for c in objects(pod_spec.get("containers"))
+    )
+
+
+def _match_labels(spec: JsonObject) -> Mapping[str, str]:
+    return mapping(mapping(spec.get("selector")).get("matchLabels"))
+
+
+def parse_daemon_set(obj: JsonObject) -> DaemonSet:
+    """Read a DaemonSet object into a `DaemonSet` view."""
+    spec = mapping(obj.get("spec"))
+    status = mapping(obj.get("status"))
+    strategy = mapping(spec.get("updateStrategy"))
+    rolling = mapping(strategy.get("rollingUpdate"))
+    return DaemonSet(
+        meta=parse_meta(obj),
+        selector=_match_labels(spec),
+        containers=parse_containers(spec),
+        update_strategy=UpdateStrategy(
+            type=str(strategy.get("type") or "RollingUpdate"),
+            max_unavailable=_int_or_percent(rolling.get("maxUnavailable")),
+            max_surge=_int_or_percent(rolling.get("maxSurge")),
+        ),
+        status=DaemonSetStatus(
+            desired_number_scheduled=_count(status, "desiredNumberScheduled"),
+            current_number_scheduled=_count(status, "currentNumberScheduled"),
+            updated_number_scheduled=_count(status, "updatedNumberScheduled"),
+            number_ready=_count(status, "numberReady"),
+            number_available=_count(status, "numberAvailable"),
+            number_unavailable=_count(status, "numberUnavailable"),
+            number_misscheduled=_count(status, "numberMisscheduled"),
+            observed_generation=_generation(status),
+        ),
+        raw=obj,
+    )
+
+
+def parse_controller_revision(obj: JsonObject) -> ControllerRevision:
+    """Read a ControllerRevision object into a `ControllerRevision` view."""
+    return ControllerRevision(
+        meta=parse_meta(obj),
+        revision=_count(obj, "revision"),
+        data=mapping(obj.get("data")),
+        raw=obj,
+    )
+
+
+def parse_deployment(obj: JsonObject) -> Deployment:
+    """Read a Deployment object into a `Deployment` view."""
+    spec = mapping(obj.get("spec"))
+    status = mapping(obj.get("status"))
+    replicas = spec.get("replicas")
+    return Deployment(
+        meta=parse_meta(obj),
+        replicas=replicas if isinstance(replicas, int) else 1,
+        selector=_match_labels(spec),
+        containers=parse_containers(spec),
+        status=DeploymentStatus(
+            replicas=_count(status, "replicas"),
+            ready_replicas=_count(status, "readyReplicas"),
+            available_replicas=_count(status, "availableReplicas"),
+            updated_replicas=_count(status, "updatedReplicas"),
+            unavailable_replicas=_count(status, "unavailableReplicas"),
+            observed_generation=_generation(status),
+        ),
+        raw=obj,
+    )

@@ -1,0 +1,1 @@
+"""Slack adapter: the only module that imports slack_sdk."""

@@ -1,0 +1,1 @@
+"""A stateful simulated Kubernetes cluster that serves the Kubernetes REST API over HTTP."""

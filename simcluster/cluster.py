@@ -1,0 +1,265 @@
+"""`SimCluster`: the store, admission and controllers of the simulated cluster, wired together."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from simcluster import resources
+from simcluster.admission import Admission
+from simcluster.allocation import PodAddresses, ServiceAllocations
+from simcluster.api_faults import ApiFaults
+from simcluster.clock import Clock, SystemClock
+from simcluster.conntrack import ConntrackTables
+from simcluster.controllers.context import Context, key_of
+from simcluster.controllers.daemonset import DaemonSetController
+from simcluster.controllers.deployment import DeploymentController
+from simcluster.controllers.endpoints_controller import EndpointsController
+from simcluster.controllers.events import EventRecorder
+from simcluster.controllers.gc import GarbageCollector
+from simcluster.controllers.health import HealthRules
+from simcluster.controllers.kubelet import Kubelet
+from simcluster.controllers.replicaset import ReplicaSetController
+from simcluster.controllers.runtime import Runtime
+from simcluster.controllers.scheduler import Scheduler
+from simcluster.counter import RequestCounter
+from simcluster.errors import ApiError
+from simcluster.faults import Faults
+from simcluster.podexec import ExecResult, run_in_pod
+from simcluster.podlogs import pod_log
+from simcluster.rbac import RbacPolicy
+from simcluster.resources import ResourceType
+from simcluster.selectors import parse_field_selector
+from simcluster.settings import SimSettings
+from simcluster.store import Store, supports_field
+from simcluster.watch import ChangeEvent
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+Obj = dict[str, Any]
+
+
+class SimCluster:
+    """A simulated Kubernetes cluster: objects, admission, controllers and fault injection.
+
+    Args:
+        store: The object store (a new empty one by default).
+        rbac: The RBAC policy the HTTP layer enforces; None allows everything.
+        settings: Delays, crashing images and limits.
+        clock: The time source (a `FakeClock` makes tests instant; use it without `start`).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store | None = None,
+        rbac: RbacPolicy | None = None,
+        settings: SimSettings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings or SimSettings()
+        self.clock: Clock = clock or SystemClock()
+        self.store = store or Store(clock=self.clock.now)
+        self.rbac = rbac
+        self.api_faults = ApiFaults()
+        self.requests = RequestCounter()
+        self.rng = random.Random(self.settings.seed)
+        self.allocations = ServiceAllocations(self.rng)
+        self.admission = Admission(self.allocations)
+        self.health = HealthRules(crashing_images=set(self.settings.crashing_images))
+        self.runtime = Runtime(self.clock)
+        self.ctx = Context(
+            store=self.store,
+            runtime=self.runtime,
+            clock=self.clock,
+            settings=self.settings,
+            rng=self.rng,
+            events=EventRecorder(self.store, self.clock, limit=self.settings.max_events),
+            health=self.health,
+            pod_addresses=PodAddresses(self._ips_on_node, per_node=self.settings.pods_per_node),
+        )
+        self.scheduler = Scheduler(self.ctx)
+        self.kubelet = Kubelet(self.ctx)
+        self.daemonsets = DaemonSetController(self.ctx)
+        self.deployments = DeploymentController(self.ctx)
+        self.replicasets = ReplicaSetController(self.ctx)
+        self.endpoints = EndpointsController(self.ctx)
+        self.gc = GarbageCollector(self.ctx)
+        self.conntrack = ConntrackTables(self)
+        self.faults = Faults(self)
+        self._paused = False
+        with self.store.lock:
+            self.store.listen(self._on_change)
+            for service in self.store.list_objects(resources.SERVICES):
+                self.allocations.sync(key_of(service), service)
+        self.resync()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the controllers on their background thread."""
+        self.runtime.start()
+
+    def stop(self) -> None:
+        """Stop the controller thread."""
+        self.runtime.stop()
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Block until the controllers are idle and no timer is due within ``timeout`` seconds."""
+        self.runtime.settle(timeout)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Write objects without controller reactions (bulk seeding); resync afterwards."""
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
+
+    def resync(self) -> None:
+        """Queue every workload, Service and pod once (after seeding or pausing)."""
+        with self.store.lock:
+            for rt, handler in (
+                (resources.DAEMONSETS, self.daemonsets.reconcile),
+                (resources.DEPLOYMENTS, self.deployments.reconcile),
+                (resources.REPLICASETS, self.replicasets.reconcile),
+                (resources.SERVICES, self.endpoints.reconcile),
+            ):
+                for obj in self.store.list_objects(rt):
+                    self.runtime.enqueue(handler, key_of(obj))
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def admit(self, rt: ResourceType, obj: Obj, *, old: Obj | None) -> None:
+        """Default, validate and allocate for an object about to be written (mutates it).
+
+        Raises:
+            InvalidError: the object is invalid or an address cannot be allocated.
+        """
+        self.admission.admit(rt, obj, old=old)
+
+    def create(self, obj: Obj) -> Obj:
+        """Admit and store a new object of any served kind (for seeding and tests).
+
+        Raises:
+            ApiError: invalid, already exists, or its namespace is missing.
+        """
+        rt = resources.resource_for_kind(obj["kind"])
+        self.admit(rt, obj, old=None)
+        try:
+            return self.store.create(rt, obj)
+        except ApiError:
+            meta = obj.get("metadata") or {}
+            if rt is resources.SERVICES:
+                owner = f"{meta.get('namespace') or 'default'}/{meta.get('name', '')}"
+                existing = self.store.exists(
+                    rt, meta.get("namespace") or "default", meta.get("name", "")
+                )
+                if not existing:
+                    self.allocations.sync(owner, None)
+            raise
+
+    def delete(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        *,
+        propagation_policy: str | None = None,
+    ) -> Obj:
+        """Delete an object; with ``Orphan`` its dependents stay (their ownerReferences go).
+
+        Raises:
+            NotFoundError: no such object.
+        """
+        if propagation_policy == "Orphan":
+            uid = self.store.get(rt, namespace, name)["metadata"].get("uid", "")
+            self.gc.orphan(uid)
+        return self.store.delete(rt, namespace, name)
+
+    # -- pods ---------------------------------------------------------------------------------
+
+    def exec_in_pod(
+        self, namespace: str, name: str, *, container: str | None, command: list[str]
+    ) -> ExecResult:
+        """Run a command in a pod's container with the small built-in interpreter.
+
+        Raises:
+            ApiError: the pod or container does not exist or is not running.
+        """
+        return run_in_pod(self, namespace, name, container=container, command=command)
+
+    def read_pod_log(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        container: str | None,
+        tail_lines: int | None,
+        previous: bool,
+    ) -> str:
+        """A container's log, like ``GET pods/<name>/log``.
+
+        Raises:
+            ApiError: the pod or container does not exist, or has no such log.
+        """
+        return pod_log(
+            self, namespace, name, container=container, tail_lines=tail_lines, previous=previous
+        )
+
+    def admin_routes(self) -> list[BaseRoute]:
+        """The fault-injection routes the server mounts under ``/simcluster/``."""
+        from simcluster.admin_api import admin_routes  # starlette only when served
+
+        return admin_routes(self)
+
+    # -- change dispatch (called under the store lock: only bookkeeping and enqueueing) -------
+
+    def _ips_on_node(self, node: str) -> list[str]:
+        selector = parse_field_selector(
+            f"spec.nodeName={node}", supported=supports_field(resources.PODS)
+        )
+        pods = self.store.list_objects(resources.PODS, field_selector=selector)
+        return [p["status"]["podIP"] for p in pods if (p.get("status") or {}).get("podIP")]
+
+    def _on_change(self, event: ChangeEvent) -> None:
+        rt = event.resource
+        if rt is resources.EVENTS or rt is resources.ENDPOINTS:
+            return
+        if rt is resources.SERVICES:
+            service = orjson.loads(event.raw)
+            self.allocations.sync(
+                f"{event.namespace}/{event.name}", None if event.type == "DELETED" else service
+            )
+            self.endpoints.on_service(event, service, enqueue=not self._paused)
+        if self._paused:
+            return
+        if rt is resources.PODS:
+            self._on_pod(event, orjson.loads(event.raw))
+        elif rt is resources.NODES:
+            self.scheduler.on_node(event)
+            self.daemonsets.on_node()
+        elif rt is resources.DAEMONSETS:
+            self.daemonsets.on_daemonset(event)
+        elif rt is resources.DEPLOYMENTS:
+            self.deployments.on_deployment(event)
+        elif rt is resources.REPLICASETS:
+            self.replicasets.on_replicaset(event)
+            self.deployments.on_replicaset(orjson.loads(event.raw))
+        if event.type == "DELETED" and rt is not resources.PODS:
+            self.gc.on_deleted(event, orjson.loads(event.raw))
+
+    def _on_pod(self, event: ChangeEvent, pod: Obj) -> None:
+        self.scheduler.on_pod(event, pod)
+        self.kubelet.on_change(event, pod)
+        self.daemonsets.on_pod(pod)
+        self.replicasets.on_pod(pod)
+        self.endpoints.on_pod(event)
+        if event.type == "DELETED":
+            self.conntrack.pod_deleted(pod)

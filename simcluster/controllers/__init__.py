@@ -1,0 +1,1 @@
+"""The simulated cluster's controllers: kubelet, scheduler, workloads, endpoints, GC."""

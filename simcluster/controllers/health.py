@@ -1,0 +1,58 @@
+"""Which pods the simulated kubelet should make fail, and how (the faults' mutable state)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from simcluster.selectors import LabelSelector
+
+KUBE_PROXY_LABEL = ("k8s-app", "kube-proxy")
+
+
+class CrashCause(Enum):
+    """Why a container keeps exiting."""
+
+    BAD_IMAGE = "bad-image"
+    KUBE_PROXY_SYNC = "kube-proxy-sync"
+
+
+@dataclass
+class HealthRules:
+    """The conditions under which pods crash or fail readiness; faults edit these.
+
+    Attributes:
+        crashing_images: Images whose containers exit 1 right after start.
+        kube_proxy_down_nodes: Nodes where the kube-proxy pod fails (iptables-restore errors).
+        unready: (namespace, selector) pairs whose pods fail their readiness probe.
+    """
+
+    crashing_images: set[str] = field(default_factory=set)
+    kube_proxy_down_nodes: set[str] = field(default_factory=set)
+    unready: list[tuple[str, LabelSelector]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def crash_cause(self, pod: dict[str, Any]) -> CrashCause | None:
+        """Why this pod's containers crash now, or None if they run."""
+        spec = pod.get("spec") or {}
+        with self.lock:
+            images = {c.get("image") for c in spec.get("containers") or []}
+            if images & self.crashing_images:
+                return CrashCause.BAD_IMAGE
+            labels = (pod.get("metadata") or {}).get("labels") or {}
+            is_proxy = labels.get(KUBE_PROXY_LABEL[0]) == KUBE_PROXY_LABEL[1]
+            if is_proxy and spec.get("nodeName") in self.kube_proxy_down_nodes:
+                return CrashCause.KUBE_PROXY_SYNC
+        return None
+
+    def readiness_fails(self, pod: dict[str, Any]) -> bool:
+        """Whether this pod's readiness probe fails now."""
+        meta = pod.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        with self.lock:
+            return any(
+                ns == meta.get("namespace") and selector.matches(labels)
+                for ns, selector in self.unready
+            )

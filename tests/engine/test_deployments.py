@@ -1,0 +1,57 @@
+"""Registering product flows as deployments without a work pool, and their parameter names."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import PrefectClient
+
+from engine.deployments import (
+    DeploymentNameError,
+    DeploymentSpec,
+    deployment_parameters,
+    register_deployments,
+)
+from tests.engine.conftest import SAMPLE_SPECS
+from tests.engine.sample_flows import record_flow
+
+
+async def test_registered_deployments_are_named_flow_slash_deployment_and_have_no_work_pool(
+    deployment_ids: dict[str, UUID], prefect_client: PrefectClient
+) -> None:
+    deployment = await prefect_client.read_deployment_by_name(
+        "engine-test-record/engine-test-record"
+    )
+
+    assert deployment.id == deployment_ids["engine-test-record/engine-test-record"]
+    assert deployment.work_pool_name is None
+    assert deployment.description == "Records an execution (engine tests)."
+    assert deployment.tags == ["engine-test"]
+    assert deployment.parameters == {"note": "from the deployment"}
+    assert deployment.entrypoint == "tests.engine.sample_flows.record_flow"
+
+
+async def test_registering_again_keeps_the_same_ids(deployment_ids: dict[str, UUID]) -> None:
+    assert await register_deployments(SAMPLE_SPECS) == deployment_ids
+
+
+def test_deployment_parameters_are_read_from_the_flows_signatures() -> None:
+    assert deployment_parameters(SAMPLE_SPECS) == {
+        "engine-test-record/engine-test-record": frozenset({"marker", "note"}),
+        "engine-test-record-async/engine-test-record-async": frozenset({"marker"}),
+        "engine-test-gated/engine-test-gated": frozenset({"marker"}),
+    }
+
+
+@pytest.mark.parametrize("name", ["", "a/b"])
+def test_a_deployment_name_must_be_non_empty_without_a_slash(name: str) -> None:
+    with pytest.raises(DeploymentNameError):
+        DeploymentSpec(flow=record_flow, name=name)
+
+
+async def test_the_same_deployment_twice_is_refused_before_anything_is_registered() -> None:
+    twice = [DeploymentSpec(flow=record_flow, name="x"), DeploymentSpec(flow=record_flow, name="x")]
+
+    with pytest.raises(DeploymentNameError, match="engine-test-record/x"):
+        await register_deployments(twice)

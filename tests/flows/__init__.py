@@ -1,0 +1,1 @@
+"""Tests of the Prefect flows and their pure parts."""

@@ -1,0 +1,1 @@
+"""Tests of the five-minute checklist: diagnosis, planning, re-checks, parameters and report."""

@@ -1,0 +1,147 @@
+"""The checklist's engine harness: what the engine's composition root does, for the flow tests.
+
+It installs the flow runtime (the engine user's kubeconfig, the receiver's record as alert
+source, a recording notifier) and runs the warm executor and the approval sweeper, which a test
+may stop and start again, as an engine restart does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.sorting import ArtifactSort
+
+from engine.approvals import ApprovalSweeper, ReceiverRecordChecker
+from engine.executor import WarmExecutor
+from flows.approval import ApprovalAnswer, ApprovalRequest
+from flows.checklist.flow import service_checklist
+from flows.checklist.steps.reporting import report_key
+from flows.runtime import AlertSources, FlowRuntime, install_runtime
+from integrations.kubernetes import KubeConnection, connect
+from simcluster.server import SimServer
+
+MUTATING_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+
+
+@dataclass
+class RecordingNotifier:
+    """A notifier that remembers what it was told."""
+
+    requested: list[ApprovalRequest] = field(default_factory=list)
+    decided: list[tuple[ApprovalRequest, ApprovalAnswer]] = field(default_factory=list)
+
+    def approval_requested(self, request: ApprovalRequest) -> None:
+        """Remember the request."""
+        self.requested.append(request)
+
+    def approval_decided(self, request: ApprovalRequest, answer: ApprovalAnswer) -> None:
+        """Remember the answer."""
+        self.decided.append((request, answer))
+
+
+@dataclass
+class ChecklistEngine:
+    """The engine's part for the checklist: runtime, executor and sweeper, over one cluster."""
+
+    sim: SimServer
+    kubeconfig: Path
+    deployment_id: UUID
+    client: PrefectClient
+    notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
+    executor: WarmExecutor | None = None
+    sweeper: ApprovalSweeper | None = None
+
+    async def start(self) -> None:
+        """Install the runtime and start an executor and a sweeper (a fresh engine)."""
+        connection = KubeConnection(kubeconfig=self.kubeconfig)
+        install_runtime(
+            FlowRuntime(
+                kube_factory=lambda: connect(connection),
+                alerts=AlertSources(record=ReceiverRecordChecker()),
+                notifier=self.notifier,
+                poll_interval_seconds=0.1,
+            )
+        )
+        self.executor = WarmExecutor(
+            {self.deployment_id: service_checklist}, poll_interval=0.1, shutdown_grace=5
+        )
+        await self.executor.start()
+        self.sweeper = ApprovalSweeper([self.deployment_id], interval=0.2)
+        await self.sweeper.start()
+
+    async def stop(self) -> None:
+        """Stop the sweeper and the executor (what an engine shutdown does)."""
+        if self.sweeper is not None:
+            await self.sweeper.stop()
+        if self.executor is not None:
+            await self.executor.stop()
+        self.sweeper = self.executor = None
+        install_runtime(None)
+
+    async def start_run(self, *, runbook: str | None = None, **parameters: Any) -> UUID:
+        """Start a run of the deployment, as the dispatcher (with a runbook) or a human does."""
+        tags = [f"runbook:{runbook}"] if runbook else []
+        run = await self.client.create_flow_run_from_deployment(
+            self.deployment_id, parameters=parameters, tags=tags
+        )
+        return run.id
+
+    async def wait_for(
+        self, flow_run_id: UUID, *, paused: bool = False, within: float = 60
+    ) -> FlowRun:
+        """Wait until the run is final (or Paused, when asked); fail after `within` seconds."""
+        deadline = time.monotonic() + within
+        while True:
+            run = await self.client.read_flow_run(flow_run_id)
+            state = run.state
+            if state is not None and (
+                state.is_final() or (paused and state.type is StateType.PAUSED)
+            ):
+                return run
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {flow_run_id} still {state} after {within}s")
+            await asyncio.sleep(0.1)
+
+    async def answer(
+        self, flow_run_id: UUID, *, approve: bool, by: str = "alice", reason: str = ""
+    ) -> None:
+        """Answer the run's approval through Prefect's API (what the UI's resume form sends)."""
+        result = await self.client.resume_flow_run(
+            flow_run_id, run_input={"approve": approve, "by": by, "reason": reason}
+        )
+        assert result.status.value == "ACCEPT", result
+
+    async def report(self, flow_run_id: UUID) -> str:
+        """The latest version of the run's report artifact."""
+        artifacts = await self.client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[report_key(str(flow_run_id))])
+            ),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+        assert artifacts, f"no report for run {flow_run_id}"
+        return str(artifacts[0].data)
+
+    def mutations(self) -> int:
+        """Mutating API requests the cluster has served so far."""
+        requests = self.sim.cluster.requests
+        return sum(requests.total(verb=verb) for verb in MUTATING_VERBS)
+
+
+def engine_for(
+    sim: SimServer, tmp_path: Path, deployment_id: UUID, client: PrefectClient
+) -> ChecklistEngine:
+    """A (not yet started) engine over `sim`, acting as the engine's ServiceAccount."""
+    kubeconfig = sim.write_kubeconfig(tmp_path / "engine.kubeconfig", user="engine")
+    return ChecklistEngine(
+        sim=sim, kubeconfig=kubeconfig, deployment_id=deployment_id, client=client
+    )

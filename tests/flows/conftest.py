@@ -1,0 +1,92 @@
+"""Fixtures for the checklist flow: a real Prefect server, the deployment, and an engine harness.
+
+The harness plays the engine's composition root: it installs the flow runtime (the engine
+user's kubeconfig, the receiver's record as alert source, a recording notifier), and runs the
+warm executor and the approval sweeper, which a test may stop and start again (a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.context import refresh_global_settings_context
+
+from engine.deployments import DeploymentSpec, register_deployments
+from engine.executor import flush_run_records
+from engine.prefect_server import PrefectServer
+from flows.checklist.flow import DEPLOYMENT_DESCRIPTION, DEPLOYMENT_NAME, service_checklist
+from simcluster.rbac import RbacPolicy
+from simcluster.scenarios import build_cluster
+from simcluster.server import DEPLOY_RBAC_DIR, SimServer
+from simcluster.settings import SimSettings
+from tests.flows.checklist_engine import ChecklistEngine, engine_for
+
+CHECKLIST_SPEC = DeploymentSpec(
+    flow=service_checklist, name=DEPLOYMENT_NAME, description=DEPLOYMENT_DESCRIPTION
+)
+FAST_CLUSTER = SimSettings(
+    pod_start_delay=0.05,
+    pod_ready_delay=0.05,
+    # Long back-offs and probe periods: a crash-looping or failing pod stays so for the whole
+    # test unless the flow restarts it, as in a real incident within five minutes.
+    crash_backoff_seconds=300,
+    probe_period_seconds=300,
+)
+
+Launch = Callable[..., Awaitable[ChecklistEngine]]
+
+
+@pytest.fixture(scope="session")
+def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``prefect server start`` (SQLite) for the session; this process's Prefect uses it."""
+    state_dir: Path = tmp_path_factory.mktemp("prefect-server")
+    with pytest.MonkeyPatch.context() as patch, PrefectServer(state_dir) as server:
+        patch.setenv("PREFECT_API_URL", server.api_url)
+        patch.setenv("PREFECT_HOME", str(state_dir / "client"))
+        refresh_global_settings_context()
+        yield server.api_url
+        flush_run_records()
+    refresh_global_settings_context()
+
+
+@pytest.fixture(scope="session")
+def checklist_deployment(prefect_api_url: str) -> UUID:
+    """The checklist registered as deployment ``service-checklist/service-checklist``."""
+    ids = asyncio.run(register_deployments([CHECKLIST_SPEC]))
+    return ids[CHECKLIST_SPEC.full_name]
+
+
+@pytest.fixture
+async def prefect_client(prefect_api_url: str) -> AsyncIterator[PrefectClient]:
+    """A Prefect client on the session's server, in the test's event loop."""
+    async with get_client() as client:
+        yield client
+
+
+@pytest.fixture
+async def launch(
+    checklist_deployment: UUID, prefect_client: PrefectClient, tmp_path: Path
+) -> AsyncIterator[Launch]:
+    """Start a simulated cluster (scenario, nodes, RBAC policy) and an engine over it."""
+    started: list[ChecklistEngine] = []
+
+    async def start(
+        scenario: str = "healthy", *, nodes: int = 5, rbac: RbacPolicy | None = None
+    ) -> ChecklistEngine:
+        cluster = build_cluster(nodes=nodes, scenario=scenario, settings=FAST_CLUSTER)
+        cluster.rbac = rbac or RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
+        sim = SimServer(cluster).start()
+        engine = engine_for(sim, tmp_path, checklist_deployment, prefect_client)
+        started.append(engine)
+        await engine.start()
+        return engine
+
+    yield start
+    for engine in started:
+        await engine.stop()
+        engine.sim.stop()

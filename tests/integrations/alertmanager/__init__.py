@@ -1,0 +1,1 @@
+"""Tests of the Alertmanager adapter: webhook payloads, fingerprints, API client, config."""

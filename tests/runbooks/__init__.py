@@ -1,0 +1,1 @@
+"""Tests of the runbook catalog: schema, matching, validation and the shipped runbooks."""

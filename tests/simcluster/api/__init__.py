@@ -1,0 +1,1 @@
+"""Tests of the simulated cluster's Kubernetes REST API over HTTP."""

@@ -1,0 +1,85 @@
+"""kubectl (client-go) works against the simulated apiserver: discovery, get, delete, rollout."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from simcluster import kubesystem
+from simcluster.cluster import SimCluster
+from simcluster.server import SimServer
+from tests.simcluster.api import manifests
+from tests.simcluster.api.clusters import AppsApi, CoreApi
+
+pytestmark = [
+    pytest.mark.kubectl,
+    pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed"),
+]
+
+PREVIOUS_IMAGE = kubesystem.KUBE_PROXY_IMAGE
+NEW_IMAGE = "registry.k8s.io/kube-proxy:v1.30.5"
+
+
+@pytest.fixture
+def kubectl(server: SimServer, tmp_path: Path) -> list[str]:
+    """The kubectl command line for the admin kubeconfig (with a private discovery cache)."""
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    return ["kubectl", f"--kubeconfig={kubeconfig}", f"--cache-dir={tmp_path / 'cache'}"]
+
+
+def run(command: list[str], *args: str) -> str:
+    """Run kubectl and return its standard output, failing the test on a non-zero exit."""
+    done = subprocess.run(
+        [*command, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_get_pods_in_all_namespaces(kubectl: list[str], core: CoreApi) -> None:
+    core.create_namespaced_pod("default", manifests.pod("web-1"))
+    core.create_namespaced_pod("kube-system", manifests.pod("kube-proxy-abcde"))
+    lines = run(kubectl, "get", "pods", "-A").splitlines()
+    assert lines[0].split() == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert {tuple(line.split()[:2]) for line in lines[1:]} == {
+        ("default", "web-1"),
+        ("kube-system", "kube-proxy-abcde"),
+    }
+
+
+def test_delete_pod(kubectl: list[str], core: CoreApi) -> None:
+    core.create_namespaced_pod("default", manifests.pod("web-1"))
+    assert 'pod "web-1" deleted' in run(kubectl, "delete", "pod", "web-1", "-n", "default")
+    assert core.list_namespaced_pod("default").items == []
+
+
+def test_get_daemonsets_in_kube_system(kubectl: list[str], apps: AppsApi) -> None:
+    apps.create_namespaced_daemon_set("kube-system", manifests.daemonset("agent", app="agent"))
+    output = run(kubectl, "get", "ds", "-n", "kube-system", "-o", "name")
+    assert output.split() == ["daemonset.apps/agent"]
+    header = run(kubectl, "get", "ds", "-n", "kube-system").splitlines()[0]
+    assert header.split()[:3] == ["NAME", "DESIRED", "CURRENT"]
+
+
+def test_rollout_undo_restores_the_previous_kube_proxy_template(
+    kubectl: list[str], cluster: SimCluster, apps: AppsApi
+) -> None:
+    apps.create_namespaced_daemon_set("kube-system", kubesystem.kube_proxy_daemonset())
+    cluster.settle()
+    apps.patch_namespaced_daemon_set(
+        "kube-proxy",
+        "kube-system",
+        {
+            "spec": {
+                "template": {"spec": {"containers": [{"name": "kube-proxy", "image": NEW_IMAGE}]}}
+            }
+        },
+    )
+    cluster.settle()
+    output = run(kubectl, "rollout", "undo", "daemonset/kube-proxy", "-n", "kube-system")
+    assert "rolled back" in output
+    restored = apps.read_namespaced_daemon_set("kube-proxy", "kube-system")
+    assert restored.spec.template.spec.containers[0].image == PREVIOUS_IMAGE
