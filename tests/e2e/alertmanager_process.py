@@ -6,7 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +98,7 @@ def running_alertmanager(
     token: str,
     binary: str,
     startup_timeout: float = 30.0,
+    route: Mapping[str, Any] | None = None,
 ) -> Iterator[Alertmanager]:
     """Run Alertmanager on 127.0.0.1 (no clustering) until the block ends.
 
@@ -107,11 +108,14 @@ def running_alertmanager(
         token: The bearer token it sends (written to a credentials file).
         binary: The Alertmanager executable.
         startup_timeout: Longest to wait for ``/-/ready``.
+        route: Settings that replace the route's (``group_wait``, ``repeat_interval``, ...).
     """
     token_file = workdir / "webhook-token"
     token_file.write_text(token)
     config = workdir / "alertmanager.yml"
-    config.write_text(yaml.safe_dump(webhook_config(webhook_url, token_file=token_file)))
+    settings = webhook_config(webhook_url, token_file=token_file)
+    settings["route"].update(route or {})
+    config.write_text(yaml.safe_dump(settings))
     storage = workdir / "data"
     storage.mkdir()
     log = workdir / "alertmanager.log"

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import State, StateType
 from prefect.client.schemas.sorting import ArtifactSort
 
 from engine.approvals import ApprovalSweeper, ReceiverRecordChecker
@@ -96,8 +96,8 @@ class ChecklistEngine:
 
     async def wait_for(
         self, flow_run_id: UUID, *, paused: bool = False, within: float = 60
-    ) -> FlowRun:
-        """Wait until the run is final (or Paused, when asked); fail after `within` seconds."""
+    ) -> State[Any]:
+        """Wait until the run is final (or Paused, when asked); its state then."""
         deadline = time.monotonic() + within
         while True:
             run = await self.client.read_flow_run(flow_run_id)
@@ -105,7 +105,7 @@ class ChecklistEngine:
             if state is not None and (
                 state.is_final() or (paused and state.type is StateType.PAUSED)
             ):
-                return run
+                return state
             if time.monotonic() > deadline:
                 raise AssertionError(f"run {flow_run_id} still {state} after {within}s")
             await asyncio.sleep(0.1)

@@ -15,8 +15,6 @@ ALERT = {
 }
 
 
-
-
 async def test_a_rejected_approval_ends_the_run_rejected_with_nothing_done(
     launch: Launch,
 ) -> None:
@@ -30,8 +28,8 @@ async def test_a_rejected_approval_ends_the_run_rejected_with_nothing_done(
     await engine.answer(run_id, approve=False, by="bob", reason="fixing it in the deploy")
     done = await engine.wait_for(run_id)
 
-    assert done.state is not None and done.state.name == "Rejected", done.state
-    assert done.state.message is not None and "rejected by bob" in done.state.message
+    assert done.name == "Rejected", done
+    assert "rejected by bob" in (done.message or "")
     assert engine.mutations() == 0
     [(_, answer)] = engine.notifier.decided
     assert answer.decision.value == "rejected"
@@ -50,7 +48,7 @@ async def test_an_unanswered_approval_times_out_as_a_rejection(launch: Launch) -
 
     done = await engine.wait_for(run_id)
 
-    assert done.state is not None and done.state.name == "ApprovalTimedOut", done.state
+    assert done.name == "ApprovalTimedOut", done
     assert engine.mutations() == 0
     report = await engine.report(run_id)
     assert "**Outcome: approval_timed_out**" in report
@@ -78,7 +76,7 @@ async def test_an_alert_resolving_while_waiting_ends_the_run_without_a_change(
     )
     done = await engine.wait_for(run_id)
 
-    assert done.state is not None and done.state.name == "AlertResolved", done.state
+    assert done.name == "AlertResolved", done
     assert engine.mutations() == 0
     spec = engine.sim.cluster.store.get(resources.SERVICES, "shop", "web")["spec"]
     assert spec["selector"] == {"app": "web-v2"}
@@ -100,7 +98,7 @@ async def test_an_approval_outstanding_across_an_engine_restart_acts_exactly_onc
     await engine.answer(run_id, approve=True)
     done = await engine.wait_for(run_id)
 
-    assert done.state is not None and done.state.name == "Recovered", done.state
+    assert done.name == "Recovered", done
     assert engine.sim.cluster.requests.total(verb="patch", resource="services") == 1
     assert len(engine.notifier.requested) == 1
     assert len(engine.notifier.decided) == 1

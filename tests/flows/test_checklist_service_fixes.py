@@ -25,14 +25,14 @@ async def test_selector_matching_nothing_is_patched_only_once_approved(launch: L
 
     paused = await engine.wait_for(run_id, paused=True)
 
-    assert paused.state is not None and paused.state.name == "Suspended"
+    assert paused.name == "Suspended", paused
     assert _spec(cluster, "shop", "web")["selector"] == {"app": "web-v2"}
     [request] = engine.notifier.requested
     assert request.items[0].diff == ["  spec.selector:", "-   app: web-v2", "+   app: web"]
     await engine.answer(run_id, approve=True, reason="selector typo in the last deploy")
     done = await engine.wait_for(run_id)
 
-    assert done.state is not None and done.state.name == "Recovered", done.state
+    assert done.name == "Recovered", done
     assert _spec(cluster, "shop", "web")["selector"] == {"app": "web"}
     assert cluster.requests.total(verb="patch", resource="services") == 1
     report = await engine.report(run_id)
@@ -54,7 +54,7 @@ async def test_wrong_target_port_is_patched_to_the_port_the_pods_expose(launch: 
     await engine.answer(run_id, approve=True)
     done = await engine.wait_for(run_id)
 
-    assert done.state is not None and done.state.name == "Recovered", done.state
+    assert done.name == "Recovered", done
     assert _spec(cluster, "shop", "checkout")["ports"][0]["targetPort"] != 8081
     assert cluster.requests.total(verb="patch", resource="services") == 1
 
@@ -75,7 +75,7 @@ async def test_not_ready_app_pods_are_restarted_after_approval(launch: Launch) -
     await engine.answer(run_id, approve=True)
     done = await engine.wait_for(run_id)
 
-    assert done.state is not None and done.state.name == "Recovered", done.state
+    assert done.name == "Recovered", done
     # Two pods, a budget of half of them: one restart.
     assert cluster.requests.total(verb="delete", resource="pods") == 1
     assert "Restart pod shop/checkout-" in await engine.report(run_id)
@@ -87,7 +87,7 @@ async def test_a_healthy_service_needs_no_action(launch: Launch) -> None:
 
     done = await engine.wait_for(run_id)
 
-    assert done.state is not None and done.state.name == "NothingToDo", done.state
+    assert done.name == "NothingToDo", done
     assert engine.mutations() == 0
     assert engine.notifier.requested == []
     assert "**Outcome: nothing_to_do**" in await engine.report(run_id)

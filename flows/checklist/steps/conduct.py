@@ -6,13 +6,12 @@ from typing import Any
 
 from prefect.client.schemas.objects import State
 
-from flows.approval import AlertEpisode, ApprovalGate, ApprovalItem, Channel, Decision
+from flows.approval import AlertEpisode, ApprovalGate, Channel, Decision
 from flows.checklist.actions import (
-    PatchServiceSelector,
-    PatchServiceTargetPort,
     Phase,
     RestartKubeProxyPod,
 )
+from flows.checklist.findings import needs_attention
 from flows.checklist.parameters import ChecklistParameters
 from flows.checklist.plans import Mutation, Plan
 from flows.checklist.record import (
@@ -25,8 +24,10 @@ from flows.checklist.record import (
     RunRecord,
 )
 from flows.checklist.steps.act import StepFailedError
+from flows.checklist.steps.batches import approval_item, step_groups
 from flows.checklist.steps.cleanup import remove_recovered_emergency
 from flows.checklist.steps.reporting import checkpoint, outcome_state, publish_report
+from flows.checklist.steps.results import Assessment
 from flows.checklist.steps.verification import run_verification
 from flows.checklist.tasks import alert_of, alert_status, assess, await_kube_proxy, perform
 from flows.runtime import AlertStatus, FlowRuntime
@@ -107,8 +108,7 @@ class ChecklistRun:
             self._finish(Outcome.DRY_RUN, f"{len(plan.mutations)} change(s) planned, none made")
             return
         if not plan.actions:
-            self._clean_up(assessment.emergency_service)
-            self._finish(Outcome.NOTHING_TO_DO, "nothing of warning or critical severity found")
+            self._end_without_steps(assessment)
             return
         self._record_drill(plan)
         if not self._act(plan):
@@ -124,6 +124,13 @@ class ChecklistRun:
         if created or assessment.emergency_service:
             self._clean_up(assessment.emergency_service or "created")
         self._finish(Outcome.RECOVERED, "verified: " + self._verified_summary())
+
+    def _end_without_steps(self, assessment: Assessment) -> None:
+        if needs_attention(assessment.findings):
+            self._finish(Outcome.NOT_RECOVERED, "nothing this run can change itself; see the notes")
+            return
+        self._clean_up(assessment.emergency_service)
+        self._finish(Outcome.NOTHING_TO_DO, "nothing of warning or critical severity found")
 
     def _verified_summary(self) -> str:
         checks = [a for a in self.record.actions if a.phase is Phase.VERIFY and a.detail]
@@ -160,7 +167,7 @@ class ChecklistRun:
     def _act(self, plan: Plan) -> bool:
         """Carry out the mutations; False when the run ended on the way (rejected, resolved)."""
         gated = [m for m in plan.mutations if m.needs_approval]
-        for group in _groups(plan.mutations):
+        for group in step_groups(plan.mutations):
             asking = not self._approved and any(m.needs_approval for m in group)
             if asking and not self._ask(gated, plan):
                 return False
@@ -212,7 +219,7 @@ class ChecklistRun:
             gate=GATE,
             title=f"Approve {len(gated)} step(s) of the five-minute checklist on "
             f"{self._parameters.service_key or self._parameters.instance or 'the cluster'}",
-            items=[_item(m) for m in gated],
+            items=[approval_item(m) for m in gated],
             timeout_seconds=self._parameters.approval_timeout_seconds,
             notes=[note.text for note in plan.notes],
             alert=AlertEpisode(
@@ -261,31 +268,3 @@ class ChecklistRun:
             return False
         self._approved = True
         return True
-
-
-def _item(action: Mutation) -> ApprovalItem:
-    diff: tuple[str, ...] = ()
-    if isinstance(action, PatchServiceSelector | PatchServiceTargetPort):
-        diff = action.diff()
-    return ApprovalItem(
-        key=action.key,
-        description=action.description,
-        blast_radius=str(action.blast_radius),
-        diff=list(diff),
-    )
-
-
-def _groups(mutations: tuple[Mutation, ...]) -> list[tuple[Mutation, ...]]:
-    """Steps run together: the kube-proxy restarts of one wave; any other step alone."""
-    groups: list[tuple[Mutation, ...]] = []
-    for action in mutations:
-        previous = groups[-1][-1] if groups else None
-        if (
-            isinstance(action, RestartKubeProxyPod)
-            and isinstance(previous, RestartKubeProxyPod)
-            and previous.wave == action.wave
-        ):
-            groups[-1] = (*groups[-1], action)
-        else:
-            groups.append((action,))
-    return groups

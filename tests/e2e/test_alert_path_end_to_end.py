@@ -1,0 +1,267 @@
+"""The whole alert path with the real parts: Alertmanager -> engine -> Prefect -> flow -> cluster.
+
+One Prefect server (SQLite), one simulated cluster and one engine (``assemble_engine`` served by
+uvicorn, warm executor included) serve the module; each test gets its own Alertmanager, so the
+notifications a test sees are its own. Alertmanager re-sends every firing group every couple of
+seconds (a short repeat_interval), so every test also checks that redelivery adds no run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun
+
+from engine.alert_record import resolution_variable_name
+from engine.prefect_server import PrefectServer
+from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME
+from integrations.alertmanager import fingerprint_labels
+from simcluster.server import SimServer
+from tests.e2e.alertmanager_process import Alertmanager, find_alertmanager, running_alertmanager
+from tests.e2e.flow_runs import runs_of_alert, wait_for_runs, wait_until_final
+from tests.e2e.prefect_environment import local_prefect
+from tests.e2e.prometheus_alerts import prometheus_alert
+from tests.e2e.served_engine import TOKEN, ServedEngine, simulated_access
+
+BINARY = find_alertmanager()
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(
+        BINARY is None,
+        reason="the Alertmanager binary (prometheus-alertmanager) is not installed; "
+        "scripts/test installs it",
+    ),
+]
+
+CHECKLIST = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
+REPEAT_SECONDS = 2
+#: Fast groups, and a repeat of every firing group every couple of seconds: redelivery.
+ROUTE = {"group_wait": "1s", "group_interval": "1s", "repeat_interval": f"{REPEAT_SECONDS}s"}
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The module's long-lived parts."""
+
+    prefect: PrefectServer
+    engine: ServedEngine
+    sim: SimServer
+
+    @property
+    def checklist_id(self) -> UUID:
+        return self.engine.deployment_ids[CHECKLIST]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("alert-path")
+    with ExitStack() as parts:
+        prefect = parts.enter_context(local_prefect(workdir / "prefect"))
+        sim = parts.enter_context(SimServer())
+        kubeconfig = sim.write_kubeconfig(workdir / "engine.kubeconfig", user="engine")
+        engine = ServedEngine(access=simulated_access(kubeconfig))
+        engine.start()
+        parts.callback(engine.stop)
+        yield Stack(prefect=prefect, engine=engine, sim=sim)
+
+
+@pytest.fixture
+def alertmanager(stack: Stack, tmp_path: Path) -> Iterator[Alertmanager]:
+    assert BINARY is not None
+    with running_alertmanager(
+        tmp_path, webhook_url=stack.engine.webhook_url, token=TOKEN, binary=BINARY, route=ROUTE
+    ) as running:
+        yield running
+
+
+def service_down(service: str, case: str) -> dict[str, str]:
+    """A ServiceDown alert's labels for shop/<service>; ``case`` keeps tests' alerts apart."""
+    return {
+        "alertname": "ServiceDown",
+        "namespace": "shop",
+        "service": service,
+        "severity": "critical",
+        "e2e_case": case,
+    }
+
+
+def just_now() -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=5)
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[bool]],
+    *,
+    what: str,
+    alertmanager: Alertmanager,
+    within: float = 30.0,
+) -> None:
+    """Wait until ``condition`` holds; fail with Alertmanager's log after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} within {within:g}s; Alertmanager log:\n{alertmanager.log_tail()}")
+        await asyncio.sleep(0.1)
+
+
+async def the_only_run(stack: Stack, fingerprint: str) -> FlowRun:
+    """The alert's single run, after a few more deliveries had the chance to add another."""
+    async with get_client() as client:
+        await wait_for_runs(client, stack.checklist_id, [fingerprint])
+        await asyncio.sleep(2 * REPEAT_SECONDS + 1)
+        runs = await runs_of_alert(client, stack.checklist_id, fingerprint)
+        assert len(runs) == 1, [run.id for run in runs]
+        [final] = await wait_until_final(client, [runs[0].id])
+    return final
+
+
+async def test_alerts_through_alertmanager_become_exactly_the_expected_checklist_runs(
+    stack: Stack, alertmanager: Alertmanager
+) -> None:
+    web, checkout = service_down("web", "routing"), service_down("checkout", "routing")
+    proxy = {"alertname": "KubeProxyDown", "job": "kube-proxy", "e2e_case": "routing"}
+    disk = {"alertname": "NodeDiskFull", "instance": "node-1:9100", "e2e_case": "routing"}
+    expected: dict[str, dict[str, Any]] = {
+        fingerprint_labels(web): {"scope": "service", "namespace": "shop", "service": "web"},
+        fingerprint_labels(checkout): {
+            "scope": "service",
+            "namespace": "shop",
+            "service": "checkout",
+        },
+        fingerprint_labels(proxy): {"scope": "cluster"},
+    }
+    unmatched = "runbooks_receiver_unmatched_alerts_total"
+    unmatched_before = await stack.engine.metric(unmatched, reason="no_runbook")
+    starts_at = just_now()
+
+    alertmanager.post_alerts(
+        [prometheus_alert(labels, starts_at=starts_at) for labels in (web, checkout, proxy, disk)]
+    )
+
+    async def disk_counted() -> bool:
+        return await stack.engine.metric(unmatched, reason="no_runbook") == unmatched_before + 1
+
+    await eventually(
+        disk_counted, what="the unknown alert was not counted", alertmanager=alertmanager
+    )
+    async with get_client() as client:
+        found = await wait_for_runs(client, stack.checklist_id, expected)
+        await asyncio.sleep(2 * REPEAT_SECONDS + 1)  # redeliveries must not add runs
+        found = {fp: await runs_of_alert(client, stack.checklist_id, fp) for fp in expected}
+        assert {fp: [run.parameters for run in runs] for fp, runs in found.items()} == {
+            fp: [parameters] for fp, parameters in expected.items()
+        }
+        assert await runs_of_alert(client, stack.checklist_id, fingerprint_labels(disk)) == []
+        finals = await wait_until_final(client, [runs[0].id for runs in found.values()])
+    assert [run.state.name for run in finals if run.state] == ["NothingToDo"] * 3
+    for fingerprint, runs in found.items():
+        assert f"fingerprint:{fingerprint}" in runs[0].tags
+        assert any(tag.startswith("episode:") for tag in runs[0].tags)
+
+
+async def test_redelivered_alerts_find_their_run_instead_of_starting_another(
+    stack: Stack, alertmanager: Alertmanager
+) -> None:
+    labels = service_down("checkout", "redelivery")
+    alert = prometheus_alert(labels, starts_at=just_now())
+    duplicates = "runbooks_receiver_duplicates_suppressed_total"
+    before = await stack.engine.metric(duplicates, runbook="service-down")
+
+    alertmanager.post_alerts([alert])
+    async with get_client() as client:
+        await wait_for_runs(client, stack.checklist_id, [fingerprint_labels(labels)])
+    alertmanager.post_alerts([alert])  # Prometheus re-sends firing alerts every evaluation
+
+    async def redelivered_twice() -> bool:
+        return await stack.engine.metric(duplicates, runbook="service-down") >= before + 2
+
+    await eventually(redelivered_twice, what="no two redeliveries", alertmanager=alertmanager)
+    run = await the_only_run(stack, fingerprint_labels(labels))
+    assert run.state is not None and run.state.name == "NothingToDo"
+    assert await stack.engine.metric("runbooks_receiver_runs_created_total", runbook="service-down")
+
+
+async def test_a_resolve_is_recorded_and_counted(stack: Stack, alertmanager: Alertmanager) -> None:
+    labels = service_down("web", "resolve")
+    fingerprint, starts_at = fingerprint_labels(labels), just_now()
+    resolved = "runbooks_receiver_alerts_total"
+    before = await stack.engine.metric(resolved, status="resolved", alertname="ServiceDown")
+    alertmanager.post_alerts([prometheus_alert(labels, starts_at=starts_at)])
+    run = await the_only_run(stack, fingerprint)
+
+    ends_at = datetime.now(UTC) - timedelta(seconds=1)
+    alertmanager.post_alerts([prometheus_alert(labels, starts_at=starts_at, ends_at=ends_at)])
+
+    async def counted() -> bool:
+        now = await stack.engine.metric(resolved, status="resolved", alertname="ServiceDown")
+        return now >= before + 1
+
+    await eventually(counted, what="the resolve was not counted", alertmanager=alertmanager)
+    async with get_client() as client:
+        variable = await client.read_variable_by_name(
+            resolution_variable_name(fingerprint, starts_at)
+        )
+        assert variable is not None, "the receiver did not record the resolution"
+        assert variable.value["fingerprint"] == fingerprint
+        assert variable.value["alertname"] == "ServiceDown"
+        assert datetime.fromisoformat(variable.value["starts_at"]) == starts_at
+        assert await runs_of_alert(client, stack.checklist_id, fingerprint) == [run]
+
+
+async def test_alertmanager_retries_across_a_receiver_restart_and_the_run_is_created_once(
+    stack: Stack, alertmanager: Alertmanager
+) -> None:
+    labels = service_down("checkout", "restart")
+    await asyncio.to_thread(stack.engine.stop)
+    try:
+        alertmanager.post_alerts([prometheus_alert(labels, starts_at=just_now())])
+
+        async def refused() -> bool:
+            return "connection refused" in alertmanager.log.read_text(errors="replace")
+
+        await eventually(refused, what="Alertmanager never tried", alertmanager=alertmanager)
+    finally:
+        await asyncio.to_thread(stack.engine.start)
+
+    run = await the_only_run(stack, fingerprint_labels(labels))
+    assert run.state is not None and run.state.name == "NothingToDo"
+    assert (
+        await stack.engine.metric("runbooks_receiver_runs_created_total", runbook="service-down")
+        == 1
+    )
+
+
+async def test_alertmanager_retries_while_prefect_is_down_and_the_run_is_created_once(
+    stack: Stack, alertmanager: Alertmanager
+) -> None:
+    labels = service_down("web", "prefect-outage")
+    unavailable = "runbooks_receiver_handoff_unavailable_total"
+    before = await stack.engine.metric(unavailable, operation="submit")
+    await asyncio.to_thread(stack.prefect.stop)
+    try:
+        alertmanager.post_alerts([prometheus_alert(labels, starts_at=just_now())])
+
+        async def answered_503() -> bool:
+            return await stack.engine.metric(unavailable, operation="submit") > before
+
+        await eventually(
+            answered_503, what="the receiver never answered 503", alertmanager=alertmanager
+        )
+        assert "unexpected status code 503" in alertmanager.log.read_text(errors="replace")
+    finally:
+        await asyncio.to_thread(stack.prefect.start)
+
+    run = await the_only_run(stack, fingerprint_labels(labels))
+    assert run.state is not None and run.state.name == "NothingToDo"

@@ -1,0 +1,74 @@
+"""kube-proxy down: restarted node by node after approval, verified; a dry run changes nothing."""
+
+from __future__ import annotations
+
+from simcluster import resources
+from simcluster.cluster import SimCluster
+from tests.flows.conftest import Launch
+
+KUBE_PROXY_DOWN = "kube-proxy-down"
+
+
+def _crash_looping_nodes(cluster: SimCluster) -> set[str]:
+    pods = cluster.store.list_objects(resources.PODS, namespace="kube-system")
+    return {
+        pod["spec"]["nodeName"]
+        for pod in pods
+        if any(
+            (status.get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
+            for status in (pod.get("status") or {}).get("containerStatuses") or []
+        )
+    }
+
+
+def _let_restarts_heal(cluster: SimCluster) -> None:
+    """The iptables trouble passed: new kube-proxy pods run, old ones stay in back-off."""
+    with cluster.health.lock:
+        cluster.health.kube_proxy_down_nodes.clear()
+
+
+async def test_kube_proxy_down_on_two_of_five_nodes_is_restarted_one_node_at_a_time(
+    launch: Launch,
+) -> None:
+    engine = await launch("kube-proxy-down")
+    cluster = engine.sim.cluster
+    broken = _crash_looping_nodes(cluster)
+    assert len(broken) == 2
+    _let_restarts_heal(cluster)
+    run_id = await engine.start_run(
+        runbook=KUBE_PROXY_DOWN, scope="cluster", kube_proxy_restart_budget_fraction=0.4
+    )
+
+    await engine.wait_for(run_id, paused=True)
+    [request] = engine.notifier.requested
+    assert [item.key for item in request.items] == [
+        f"restart_kube_proxy_pod:{node}" for node in sorted(broken)
+    ]
+    assert cluster.requests.total(verb="delete", resource="pods") == 0
+    await engine.answer(run_id, approve=True)
+    done = await engine.wait_for(run_id)
+
+    assert done.name == "Recovered", done
+    assert cluster.requests.total(verb="delete", resource="pods") == 2
+    assert _crash_looping_nodes(cluster) == set()
+    report = await engine.report(run_id)
+    # Each wave waited for its replacement before the next one started.
+    assert report.count("replacement Ready after") == 2
+    assert "kube-proxy Ready on all 5 Ready node(s)" in report
+
+
+async def test_a_dry_run_plans_the_restarts_and_makes_no_mutating_call(launch: Launch) -> None:
+    engine = await launch("kube-proxy-down")
+    engine.sim.cluster.requests.reset()
+    run_id = await engine.start_run(
+        runbook=KUBE_PROXY_DOWN, scope="cluster", dry_run=True, auto_approve=True
+    )
+
+    done = await engine.wait_for(run_id)
+
+    assert done.name == "DryRun", done
+    assert engine.mutations() == 0
+    assert engine.sim.cluster.requests.total() > 0
+    report = await engine.report(run_id)
+    assert "Restart kube-proxy on node" in report
+    assert "| dry_run |" in report
