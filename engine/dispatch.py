@@ -1,11 +1,15 @@
 """Hands matched alerts to Prefect as flow runs of their deployments, once per idempotency key.
 
 Where the catalog's limits are enforced:
-- cooldown per target: runs carry ``target:<concurrency_key>``, so the receiver (or the catalog's
-  matcher) can ask Prefect for recent runs with that tag before submitting;
-- concurrency per target: the flows hold a Prefect global concurrency limit named after the
-  ``concurrency_key`` (``prefect.concurrency.asyncio.concurrency``) around their mutations;
-  the dispatcher only passes the key on (tag and label).
+- cooldown per target, here: a run with a cooldown key is tagged ``cooldown:<key>``; before
+  creating one, the dispatcher reads that tag's recent runs (one API call) and, when one counts
+  (see `engine.cooldown`), creates nothing and returns it with ``suppressed`` set. Submits of one
+  key are serialized in this process, so two episodes arriving together create one run; two
+  replicas submitting different episodes of one key in the same few milliseconds can still both
+  create (the check and the create are two calls); the executor then runs them one after the
+  other, never at once.
+- concurrency per target, in the executor (`engine.executor`): runs are tagged
+  ``target:<concurrency_key>`` and none is claimed while another run with its tag is active.
 
 Resolutions are recorded before anything is cancelled, because cancelling is only airtight for
 Scheduled runs (Prefect then refuses Pending, so no executor claims them). Prefect accepts
@@ -46,7 +50,10 @@ from engine.alert_record import (
     is_alert_firing,
     record_resolution,
 )
+from engine.cooldown import cooldown_tag, read_cooldown_hold
 from engine.handoff import HandoffUnavailableError, ResolvedAlert, RunHandle, RunRequest
+from engine.keyed_locks import KeyedLocks
+from engine.targets import target_tag
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +94,9 @@ def run_tags(request: RunRequest) -> list[str]:
         episode_tag(request.alert_fingerprint, request.alert_starts_at),
     ]
     if request.concurrency_key:
-        tags.append(f"target:{request.concurrency_key}")
+        tags.append(target_tag(request.concurrency_key))
+    if request.cooldown_key:
+        tags.append(cooldown_tag(request.cooldown_key))
     return tags
 
 
@@ -139,12 +148,32 @@ class PrefectDispatcher:
         self._ready_timeout = ready_timeout
         self._client: PrefectClient | None = None
         self._client_lock = asyncio.Lock()
+        self._cooldown_locks = KeyedLocks()
 
     async def submit(self, request: RunRequest) -> RunHandle:
-        """Create (or find, for the same idempotency key) the flow run for a matched alert."""
+        """Create (or find, for the same idempotency key) the flow run for a matched alert.
+
+        When a recent run of the request's cooldown key holds it back, creates nothing and
+        returns that run with ``suppressed`` saying why.
+        """
         deployment_id = self._deployments.get(request.deployment)
         if deployment_id is None:
             raise UnknownDeploymentError(f"deployment {request.deployment!r} is not registered")
+        key, seconds = request.cooldown_key, request.cooldown_seconds
+        if not key or not seconds:
+            return await self._create(request, deployment_id)
+        async with self._cooldown_locks.hold(key):
+            async with self._available(f"check the cooldown of {key}") as client:
+                hold = await read_cooldown_hold(
+                    client, key, seconds=seconds, idempotency_key=request.idempotency_key
+                )
+            if hold is None:
+                return await self._create(request, deployment_id)
+        message = hold.message(key, seconds)
+        logger.info("no run created for %s: %s", request.runbook, message)
+        return RunHandle(flow_run_id=hold.run.id, created=False, suppressed=message)
+
+    async def _create(self, request: RunRequest, deployment_id: UUID) -> RunHandle:
         body = DeploymentFlowRunCreate(
             parameters=dict(request.parameters),
             tags=run_tags(request),

@@ -4,20 +4,30 @@ Prefect's orchestration accepts Pending only once (``PreventPendingTransitions``
 engine replicas (or a submit and the poller) race for the same Scheduled run, exactly one claim
 is accepted and only that one runs the flow, on a daemon thread of this process, through Prefect's
 own flow engine with the existing run (its deployment, parameters and UI view are kept).
+
+One run per target: a run tagged ``target:<concurrency_key>`` is not claimed while another run
+with that tag is Pending, Running or Cancelling anywhere (`engine.targets`, one API call); it
+stays Scheduled, the wait is logged once, and the poller retries it (next poll, or at once when a
+run with a target finishes here). In this process check and claim are serialized per key, so two
+alerts arriving together never both pass. Across replicas a window remains: two replicas claiming
+two different runs of one key within one round trip (one's check to its Pending) can both win;
+the dispatcher's cooldown makes such pairs rare, but this is no distributed lock. A run left
+Pending/Running by an engine killed without ``stop`` holds its target until someone sets its
+state in the UI (e.g. Crashed); the wait log names it. Runs started by hand from the UI carry only
+the deployment's tags: no ``target:``, so they neither wait nor hold others back, unless the
+operator adds ``target:<key>`` to the custom run's tags.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import inspect
 import logging
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -32,8 +42,10 @@ from prefect.logging.handlers import APILogWorker
 from prefect.states import Crashed, Pending
 from prefect.utilities.engine import propose_state
 
+from engine.daemon_thread import in_daemon_thread
+from engine.targets import TargetGate, target_key
+
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: Runs launched but waiting for a slot, beyond ``max_runs``, as a multiple of it; past that,
 #: new runs are left Scheduled for the poller (ours or another replica's).
@@ -97,6 +109,8 @@ class WarmExecutor:
         self._active: dict[UUID, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(max_runs)
         self._claimed: set[UUID] = set()
+        self._targets = TargetGate()
+        self._wake = asyncio.Event()  # a run of a target finished: poll now
         self._client: PrefectClient | None = None
         self._settings: SettingsContext | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -129,13 +143,16 @@ class WarmExecutor:
         """
         client = self._require_client()
         free = self._max_runs - len(self._active)
+        # Look past the runs waiting for a busy target, so they do not starve the others.
+        ahead = len(self._targets.waiting)
         # Asked even with no free slot: the poll itself keeps our deployments "Ready" in the UI.
         runs = await client.get_scheduled_flow_runs_for_deployments(
             deployment_ids=list(self._flows),
             scheduled_before=datetime.now(UTC),
-            limit=max(free, 1),
+            limit=max(free, 1) + ahead,
         )
-        return [run.id for run in runs[: max(free, 0)] if self._launch(run)]
+        self._targets.keep_only(run.id for run in runs)
+        return [run.id for run in runs[: max(free, 0) + ahead] if self._launch(run)]
 
     async def stop(self) -> None:
         """Stop polling, let running flows finish for ``shutdown_grace`` s, mark the rest Crashed.
@@ -191,7 +208,7 @@ class WarmExecutor:
             assert flow_run.deployment_id is not None  # checked by _launch
             flow = self._flows[flow_run.deployment_id]
             try:
-                await _in_daemon_thread(
+                await in_daemon_thread(
                     lambda: self._execute(flow, flow_run), name=f"flow-run-{flow_run.id}"
                 )
             except (Abort, Pause) as exc:
@@ -205,18 +222,25 @@ class WarmExecutor:
                 await self._mark_crashed(flow_run.id, "The runbook engine failed to run this flow.")
             finally:
                 self._claimed.discard(flow_run.id)
+                if target_key(flow_run.tags) is not None:
+                    self._wake.set()  # a run waiting for this target may go now
 
     async def _claim(self, flow_run: FlowRun, *, seen_at: float) -> FlowRun | None:
-        """Propose Pending; the run (with its Pending state) if this executor won it."""
+        """Propose Pending unless its target is busy; the run (Pending) if this executor won it."""
         client = self._require_client()
+        key = target_key(flow_run.tags)
         try:
-            if time.monotonic() - seen_at > STALE_AFTER_SECONDS:
-                # Prefect accepts Pending after a final state too (a re-run): make sure a run we
-                # saw Scheduled a while ago was not run to the end meanwhile by another replica.
-                flow_run = await client.read_flow_run(flow_run.id)
-                if not is_due(flow_run, datetime.now(UTC)):
+            # Check and claim as one step per target here: the next check sees this Pending.
+            async with self._targets.hold(key):
+                if time.monotonic() - seen_at > STALE_AFTER_SECONDS:
+                    # Prefect accepts Pending after a final state too (a re-run): make sure a run
+                    # we saw Scheduled a while ago was not run to the end meanwhile elsewhere.
+                    flow_run = await client.read_flow_run(flow_run.id)
+                    if not is_due(flow_run, datetime.now(UTC)):
+                        return None
+                if key is not None and await self._targets.is_busy(client, flow_run, key):
                     return None
-            state = await propose_state(client, Pending(), flow_run_id=flow_run.id)
+                state = await propose_state(client, Pending(), flow_run_id=flow_run.id)
         except Abort:
             logger.debug("flow run %s was claimed elsewhere", flow_run.id)
             return None
@@ -225,6 +249,7 @@ class WarmExecutor:
             return None
         if not state.is_pending():
             return None
+        self._targets.claimed(flow_run.id)
         flow_run.state = state
         return flow_run
 
@@ -254,7 +279,9 @@ class WarmExecutor:
                 await self.poll_once()
             except httpx.HTTPError as exc:
                 logger.warning("polling Prefect for due runs failed: %r", exc)
-            await asyncio.sleep(self._poll_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+            self._wake.clear()
 
     def _require_client(self) -> PrefectClient:
         if self._client is None:
@@ -269,19 +296,3 @@ def flush_run_records(timeout: float = 10.0) -> None:
     """
     APILogWorker.drain_all(timeout=timeout)
     EventsWorker.drain_all(timeout=timeout)
-
-
-async def _in_daemon_thread(call: Callable[[], T], *, name: str) -> T:
-    """Run ``call`` on a daemon thread (unlike a pool's, it never holds up process exit)."""
-    future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-    def target() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(call())
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task, which re-raises it
-            future.set_exception(exc)
-
-    threading.Thread(target=target, name=name, daemon=True).start()
-    return await asyncio.wrap_future(future)

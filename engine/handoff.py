@@ -28,6 +28,9 @@ class RunRequest:
         alertname: The alert's name (for tags and logs).
         concurrency_key: Runs sharing this key never act on their target at once.
         labels: The alert's labels, kept on the run for the record.
+        cooldown_key: ``<runbook>:<target>``; another episode of this key within
+            ``cooldown_seconds`` of a run starts nothing. None: no cooldown.
+        cooldown_seconds: The cooldown; None or 0: no cooldown.
     """
 
     runbook: str
@@ -39,6 +42,8 @@ class RunRequest:
     alertname: str
     concurrency_key: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    cooldown_key: str | None = None
+    cooldown_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -47,11 +52,16 @@ class RunHandle:
 
     Attributes:
         flow_run_id: The run's id in Prefect.
-        created: False when the run already existed (a duplicate delivery).
+        created: False when the run already existed (a duplicate delivery) or none was
+            created because of a cooldown.
+        suppressed: Set when no run was created because a recent run of the same cooldown key
+            holds this one back; says which run and how long ago. ``flow_run_id`` is then
+            that recent run.
     """
 
     flow_run_id: UUID
     created: bool
+    suppressed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,8 @@ class RunDispatcher(Protocol):
     async def submit(self, request: RunRequest) -> RunHandle:
         """Create (or find, for the same idempotency key) the flow run for a matched alert.
 
-        Returns only once the run is persisted.
+        Returns only once the run is persisted. When a recent run of the request's cooldown key
+        holds it back, creates nothing and returns that run with ``suppressed`` set.
 
         Raises:
             HandoffUnavailableError: the run store cannot be reached.

@@ -106,4 +106,6 @@ def build_run_request(match: Match, alert: WebhookAlert) -> RunRequest:
         alertname=alert.alertname,
         concurrency_key=match.concurrency_key,
         labels=dict(alert.labels),
+        cooldown_key=match.cooldown_key,
+        cooldown_seconds=match.cooldown_seconds if match.cooldown_key else None,
     )

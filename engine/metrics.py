@@ -18,6 +18,8 @@ class ReceiverMetrics:
         ``alerts`` {status, alertname}: alerts received in those notifications.
         ``runs_created`` {runbook}: flow runs created.
         ``duplicates_suppressed`` {runbook}: deliveries that found their run already there.
+        ``cooldown_suppressed`` {runbook}: alerts that started no run because a recent run of
+            the same cooldown key (runbook and target) holds them back.
         ``unmatched_alerts`` {reason}: alerts that start no runbook, by reason.
         ``resolved_runs`` : runs told that their alert resolved.
         ``handoff_seconds`` {operation}: time of one ``submit`` or ``resolve`` call.
@@ -51,6 +53,13 @@ class ReceiverMetrics:
         self.duplicates_suppressed = Counter(
             f"{_PREFIX}_duplicates_suppressed",
             "Deliveries of an alert whose run already existed (same idempotency key).",
+            ["runbook"],
+            registry=registry,
+        )
+        self.cooldown_suppressed = Counter(
+            f"{_PREFIX}_cooldown_suppressed",
+            "Alerts that started no run because a recent run on the same target is within the "
+            "runbook's cooldown.",
             ["runbook"],
             registry=registry,
         )

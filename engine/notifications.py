@@ -10,13 +10,21 @@ from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
-from engine.handoff import HandoffUnavailableError, ResolvedAlert, RunDispatcher, RunRequest
+from prometheus_client import Counter
+
+from engine.handoff import (
+    HandoffUnavailableError,
+    ResolvedAlert,
+    RunDispatcher,
+    RunHandle,
+    RunRequest,
+)
 from engine.intake import AlertMatcher, Unmatched, plan_alert
 from engine.logs import alert_fields
 from engine.metrics import ReceiverMetrics
 from integrations.alertmanager import WebhookAlert, WebhookNotification
 
-Outcome = Literal["created", "duplicate", "unmatched", "resolved"]
+Outcome = Literal["created", "duplicate", "cooldown", "unmatched", "resolved"]
 
 
 @dataclass(frozen=True)
@@ -26,10 +34,11 @@ class AlertOutcome:
     Attributes:
         fingerprint: The alert's fingerprint.
         alertname: The alert's name.
-        outcome: ``created``/``duplicate`` (a run), ``unmatched``, or ``resolved``.
-        runbook: The runbook, for ``created`` and ``duplicate``.
-        flow_run_id: The run created, found, or told that its alert resolved.
-        detail: Why an alert is unmatched; empty otherwise.
+        outcome: ``created``/``duplicate`` (a run), ``cooldown`` (no run: a recent run on
+            the same target holds it back), ``unmatched``, or ``resolved``.
+        runbook: The runbook, for ``created``, ``duplicate`` and ``cooldown``.
+        flow_run_id: The run created, found, holding it back, or told that its alert resolved.
+        detail: Why an alert is unmatched or held back by a cooldown; empty otherwise.
     """
 
     fingerprint: str
@@ -142,19 +151,17 @@ class NotificationHandler:
                 self._metrics.handoff_seconds.labels(operation="submit").observe(
                     max(0.0, self._clock() - started)
                 )
-        outcome: Outcome = "created" if handle.created else "duplicate"
-        counter = (
-            self._metrics.runs_created if handle.created else self._metrics.duplicates_suppressed
-        )
+        outcome, counter, message = self._classify(handle)
         counter.labels(runbook=request.runbook).inc()
         self._logger.info(
-            "run created" if handle.created else "run already exists (duplicate delivery)",
+            message,
             extra=alert_fields(
                 request.alert_fingerprint,
                 flow_run_id=handle.flow_run_id,
                 runbook=request.runbook,
                 deployment=request.deployment,
                 idempotency_key=request.idempotency_key,
+                suppressed=handle.suppressed,
             ),
         )
         return [
@@ -164,8 +171,21 @@ class NotificationHandler:
                 outcome=outcome,
                 runbook=request.runbook,
                 flow_run_id=handle.flow_run_id,
+                detail=handle.suppressed or "",
             )
         ]
+
+    def _classify(self, handle: RunHandle) -> tuple[Outcome, Counter, str]:
+        """The outcome of a submit, the counter it adds to and the log line it gets."""
+        if handle.suppressed:
+            return "cooldown", self._metrics.cooldown_suppressed, "no run: target in cooldown"
+        if handle.created:
+            return "created", self._metrics.runs_created, "run created"
+        return (
+            "duplicate",
+            self._metrics.duplicates_suppressed,
+            "run already exists (duplicate delivery)",
+        )
 
     async def _resolve(self, resolved: ResolvedAlert) -> list[AlertOutcome]:
         async with self._slots:

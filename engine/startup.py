@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from uuid import UUID
 
 import uvicorn
+from prefect.context import refresh_global_settings_context
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 
@@ -103,6 +106,18 @@ async def _check_kubernetes(kube: Kube) -> None:
         raise NotReadyError(f"Kubernetes API: {error}") from error
 
 
+def keep_results_in(folder: Path) -> None:
+    """Persist flow results (assessed plans, finished steps) under the engine's state dir.
+
+    A run resumed after an approval re-runs from the top and must find what it already did,
+    also after the engine restarted; an explicit ``PREFECT_LOCAL_STORAGE_PATH`` (e.g. shared
+    storage for several replicas) wins.
+    """
+    if "PREFECT_LOCAL_STORAGE_PATH" not in os.environ:
+        os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(folder.resolve())
+        refresh_global_settings_context()
+
+
 def engine_banner(
     settings: EngineSettings, access: ClusterAccess, *, api_url: str, engine: Engine
 ) -> str:
@@ -136,6 +151,7 @@ def run_up(settings: EngineSettings) -> int:
     """
     configure_json_logging()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    keep_results_in(settings.state_dir / "results")
     try:
         auth = webhook_auth(settings, generate=True)
         with (

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 
-from engine.alert_record import resolution_variable_name
+from engine.alert_record import AlertResolution, resolution_variable_name
+from engine.firing import build_notification
 from engine.prefect_server import PrefectServer
 from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME
 from integrations.alertmanager import fingerprint_labels
@@ -31,7 +33,7 @@ from tests.e2e.alertmanager_process import Alertmanager, find_alertmanager, runn
 from tests.e2e.flow_runs import runs_of_alert, wait_for_runs, wait_until_final
 from tests.e2e.prefect_environment import local_prefect
 from tests.e2e.prometheus_alerts import prometheus_alert
-from tests.e2e.served_engine import TOKEN, ServedEngine, simulated_access
+from tests.e2e.served_engine import BEARER, TOKEN, ServedEngine, simulated_access
 
 BINARY = find_alertmanager()
 
@@ -48,6 +50,8 @@ pytestmark = [
 CHECKLIST = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
 REPEAT_SECONDS = 2
 #: Fast groups, and a repeat of every firing group every couple of seconds: redelivery.
+#: Alertmanager cancels a notification after max(group_interval, 10 s) (notify.MinTimeout).
+ALERTMANAGER_MIN_TIMEOUT = 10.0
 ROUTE = {"group_wait": "1s", "group_interval": "1s", "repeat_interval": f"{REPEAT_SECONDS}s"}
 
 
@@ -116,6 +120,11 @@ async def eventually(
         await asyncio.sleep(0.1)
 
 
+def state_name(run: FlowRun) -> str | None:
+    """The name of a run's state (the checklist names it after its outcome)."""
+    return run.state.name if run.state is not None else None
+
+
 async def the_only_run(stack: Stack, fingerprint: str) -> FlowRun:
     """The alert's single run, after a few more deliveries had the chance to add another."""
     async with get_client() as client:
@@ -165,7 +174,7 @@ async def test_alerts_through_alertmanager_become_exactly_the_expected_checklist
         }
         assert await runs_of_alert(client, stack.checklist_id, fingerprint_labels(disk)) == []
         finals = await wait_until_final(client, [runs[0].id for runs in found.values()])
-    assert [run.state.name for run in finals if run.state] == ["NothingToDo"] * 3
+    assert [state_name(run) for run in finals] == ["NothingToDo"] * 3
     for fingerprint, runs in found.items():
         assert f"fingerprint:{fingerprint}" in runs[0].tags
         assert any(tag.startswith("episode:") for tag in runs[0].tags)
@@ -176,8 +185,12 @@ async def test_redelivered_alerts_find_their_run_instead_of_starting_another(
 ) -> None:
     labels = service_down("checkout", "redelivery")
     alert = prometheus_alert(labels, starts_at=just_now())
-    duplicates = "runbooks_receiver_duplicates_suppressed_total"
+    duplicates, created = (
+        "runbooks_receiver_duplicates_suppressed_total",
+        "runbooks_receiver_runs_created_total",
+    )
     before = await stack.engine.metric(duplicates, runbook="service-down")
+    created_before = await stack.engine.metric(created, runbook="service-down")
 
     alertmanager.post_alerts([alert])
     async with get_client() as client:
@@ -189,8 +202,8 @@ async def test_redelivered_alerts_find_their_run_instead_of_starting_another(
 
     await eventually(redelivered_twice, what="no two redeliveries", alertmanager=alertmanager)
     run = await the_only_run(stack, fingerprint_labels(labels))
-    assert run.state is not None and run.state.name == "NothingToDo"
-    assert await stack.engine.metric("runbooks_receiver_runs_created_total", runbook="service-down")
+    assert state_name(run) == "NothingToDo"
+    assert await stack.engine.metric(created, runbook="service-down") == created_before + 1
 
 
 async def test_a_resolve_is_recorded_and_counted(stack: Stack, alertmanager: Alertmanager) -> None:
@@ -214,9 +227,9 @@ async def test_a_resolve_is_recorded_and_counted(stack: Stack, alertmanager: Ale
             resolution_variable_name(fingerprint, starts_at)
         )
         assert variable is not None, "the receiver did not record the resolution"
-        assert variable.value["fingerprint"] == fingerprint
-        assert variable.value["alertname"] == "ServiceDown"
-        assert datetime.fromisoformat(variable.value["starts_at"]) == starts_at
+        assert AlertResolution.model_validate(variable.value) == AlertResolution(
+            alertname="ServiceDown", fingerprint=fingerprint, starts_at=starts_at, ends_at=ends_at
+        )
         assert await runs_of_alert(client, stack.checklist_id, fingerprint) == [run]
 
 
@@ -236,7 +249,7 @@ async def test_alertmanager_retries_across_a_receiver_restart_and_the_run_is_cre
         await asyncio.to_thread(stack.engine.start)
 
     run = await the_only_run(stack, fingerprint_labels(labels))
-    assert run.state is not None and run.state.name == "NothingToDo"
+    assert state_name(run) == "NothingToDo"
     assert (
         await stack.engine.metric("runbooks_receiver_runs_created_total", runbook="service-down")
         == 1
@@ -247,21 +260,56 @@ async def test_alertmanager_retries_while_prefect_is_down_and_the_run_is_created
     stack: Stack, alertmanager: Alertmanager
 ) -> None:
     labels = service_down("web", "prefect-outage")
-    unavailable = "runbooks_receiver_handoff_unavailable_total"
-    before = await stack.engine.metric(unavailable, operation="submit")
     await asyncio.to_thread(stack.prefect.stop)
     try:
         alertmanager.post_alerts([prometheus_alert(labels, starts_at=just_now())])
 
-        async def answered_503() -> bool:
-            return await stack.engine.metric(unavailable, operation="submit") > before
+        async def delivery_failed() -> bool:
+            return "Notify for alerts failed" in alertmanager.log.read_text(errors="replace")
 
         await eventually(
-            answered_503, what="the receiver never answered 503", alertmanager=alertmanager
+            delivery_failed,
+            what="no delivery failed while Prefect was down",
+            alertmanager=alertmanager,
         )
-        assert "unexpected status code 503" in alertmanager.log.read_text(errors="replace")
     finally:
         await asyncio.to_thread(stack.prefect.start)
 
     run = await the_only_run(stack, fingerprint_labels(labels))
-    assert run.state is not None and run.state.name == "NothingToDo"
+    assert state_name(run) == "NothingToDo"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: with Prefect unreachable, Prefect's client retries the create for longer "
+    "than the handoff timeout, and the notification's 10 s timeout (started first) always wins "
+    "over the dispatcher's own 10 s one: the 503 comes only after 10 s (when Alertmanager, with "
+    "a group_interval under 10 s, has already given up) and handoff_unavailable is not counted",
+)
+async def test_while_prefect_is_down_the_receiver_answers_503_promptly_and_counts_it(
+    stack: Stack,
+) -> None:
+    notification = build_notification(
+        alertname="ServiceDown",
+        labels=service_down("checkout", "prompt-503"),
+        resolve=False,
+        starts_at=just_now(),
+        ends_at=just_now(),
+    )
+    unavailable = "runbooks_receiver_handoff_unavailable_total"
+    before = await stack.engine.metric(unavailable, operation="submit")
+    await asyncio.to_thread(stack.prefect.stop)
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            began = time.monotonic()
+            response = await client.post(
+                stack.engine.webhook_url, json=notification, headers=BEARER
+            )
+            took = time.monotonic() - began
+    finally:
+        await asyncio.to_thread(stack.prefect.start)
+
+    assert response.status_code == 503
+    # Alertmanager gives a notification at least 10 s (notify.MinTimeout) before it cancels it.
+    assert took < 0.8 * ALERTMANAGER_MIN_TIMEOUT, f"503 only after {took:.1f}s"
+    assert await stack.engine.metric(unavailable, operation="submit") == before + 1

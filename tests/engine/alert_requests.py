@@ -16,20 +16,28 @@ def run_request(
     marker: str | None = None,
     fingerprint: str | None = None,
     concurrency_key: str | None = None,
+    starts_at: datetime = STARTS_AT,
+    cooldown_key: str | None = None,
+    cooldown_seconds: float | None = None,
 ) -> RunRequest:
-    """A matched alert for a sample flow; a fresh marker and fingerprint unless given."""
+    """A matched alert for a sample flow; a fresh marker and fingerprint unless given.
+
+    ``starts_at`` names the episode: another one of the same alert has a later start.
+    """
     marker = marker or uuid.uuid4().hex
     fingerprint = fingerprint or uuid.uuid4().hex[:16]
     return RunRequest(
         runbook="kube-proxy-down",
         deployment=deployment,
         parameters={"marker": marker},
-        idempotency_key=f"kube-proxy-down:{fingerprint}:{STARTS_AT.isoformat()}",
+        idempotency_key=f"kube-proxy-down:{fingerprint}:{starts_at.isoformat()}",
         alert_fingerprint=fingerprint,
-        alert_starts_at=STARTS_AT,
+        alert_starts_at=starts_at,
         alertname="KubeProxyDown",
         concurrency_key=concurrency_key,
         labels={"namespace": "kube-system", "severity": "critical"},
+        cooldown_key=cooldown_key,
+        cooldown_seconds=cooldown_seconds,
     )
 
 

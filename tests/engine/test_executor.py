@@ -17,7 +17,7 @@ from engine.dispatch import PrefectDispatcher
 from engine.executor import SHUTDOWN_MESSAGE, WarmExecutor
 from tests.engine.alert_requests import run_request
 from tests.engine.conftest import SAMPLE_SPECS
-from tests.engine.prefect_waits import wait_until_final
+from tests.engine.prefect_waits import wait_for_execution, wait_until_final
 from tests.engine.sample_flows import GATES, executions_of
 
 RECORD = "engine-test-record/engine-test-record"
@@ -162,15 +162,6 @@ async def test_runs_beyond_the_bound_wait_scheduled_until_a_slot_frees(
         await dispatcher.aclose()
 
     assert [final.state_type for final in finals] == [StateType.COMPLETED] * 2
-
-
-async def wait_for_execution(marker: str, within: float = 20) -> None:
-    """Wait (bounded) until a sample flow recorded an execution with ``marker``."""
-    async with asyncio.timeout(within):
-        while True:
-            if executions_of(marker):
-                return
-            await asyncio.sleep(0.05)
 
 
 async def test_a_run_queued_here_but_finished_by_another_replica_is_not_run_again(
