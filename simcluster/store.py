@@ -8,9 +8,7 @@ makes every read a fresh copy, so no caller can mutate stored state by accident.
 from __future__ import annotations
 
 import builtins
-import secrets
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
@@ -22,6 +20,12 @@ from simcluster.errors import (
     ConflictError,
     InvalidError,
     NotFoundError,
+)
+from simcluster.metadata import (
+    generate_name,
+    replacement,
+    resolve_namespace,
+    stamp_new_object,
 )
 from simcluster.objects import (
     Entry,
@@ -38,8 +42,6 @@ from simcluster.selectors import FieldSelector, LabelSelector
 from simcluster.watch import ChangeEvent, ChangeFeed, EventType, History, Sink, Subscription
 
 Mutator = Callable[[Obj], None]
-
-NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
 class Store:
@@ -151,24 +153,22 @@ class Store:
         """
         with self.lock:
             meta = obj.setdefault("metadata", {})
-            ns = self._namespace_for(rt, meta, namespace)
-            name = meta.get("name") or self._generate_name(rt, ns, meta.get("generateName"))
+            ns = resolve_namespace(
+                rt,
+                meta,
+                from_url=namespace,
+                namespace_exists=lambda n: self.exists(resources.NAMESPACES, None, n),
+            )
+            name = meta.get("name") or generate_name(
+                meta.get("generateName"), taken=lambda n: self.exists(rt, ns, n)
+            )
             if not name:
                 raise InvalidError.of(
                     rt, "", [("metadata.name", "FieldValueRequired", "Required value")]
                 )
             if self.exists(rt, ns, name):
                 raise AlreadyExistsError.of(rt, name)
-            meta["name"] = name
-            if rt.namespaced:
-                meta["namespace"] = ns
-            meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = format_time(self.clock())
-            if "spec" in obj and rt.kind not in ("Pod", "Node", "Namespace"):
-                meta["generation"] = 1
-            meta.pop("deletionTimestamp", None)
-            obj["apiVersion"] = rt.api_version
-            obj["kind"] = rt.kind
+            stamp_new_object(rt, obj, name=name, namespace=ns, now=self.clock())
             return self._commit(rt, ns, name, obj, "ADDED", None)
 
     def replace(self, rt: ResourceType, obj: Obj, *, subresource: str | None = None) -> Obj:
@@ -191,22 +191,9 @@ class Store:
         def apply(current: Obj) -> None:
             if expected and str(expected) != current["metadata"]["resourceVersion"]:
                 raise ConflictError.stale(rt, name)
-            if subresource == "status":
-                current["status"] = obj.get("status", {})
-                return
-            keep_status = current.get("status") if "status" in rt.subresources else None
-            server_owned = {
-                k: current["metadata"][k]
-                for k in ("uid", "creationTimestamp", "generation", "deletionTimestamp")
-                if k in current["metadata"]
-            }
+            replaced = replacement(rt, current, obj, subresource=subresource)
             current.clear()
-            current.update(obj)
-            current["metadata"] = {**(obj.get("metadata") or {}), **server_owned}
-            if keep_status is not None:
-                current["status"] = keep_status
-            elif "status" in rt.subresources:
-                current.pop("status", None)
+            current.update(replaced)
 
         return self.update(rt, ns or None, name, apply)
 
@@ -354,37 +341,6 @@ class Store:
                 old_fields=old.fields if old else None,
             )
         )
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    def _namespace_for(self, rt: ResourceType, meta: Obj, from_url: str | None) -> str:
-        if not rt.namespaced:
-            return ""
-        ns = from_url or meta.get("namespace") or "default"
-        if meta.get("namespace") and from_url and meta["namespace"] != from_url:
-            raise InvalidError.of(
-                rt,
-                meta.get("name", ""),
-                [
-                    (
-                        "metadata.namespace",
-                        "FieldValueInvalid",
-                        "the namespace of the provided object does not match the namespace "
-                        "sent on the request",
-                    )
-                ],
-            )
-        if not self.exists(resources.NAMESPACES, None, ns):
-            raise NotFoundError.of(resources.NAMESPACES, ns)
-        return str(ns)
-
-    def _generate_name(self, rt: ResourceType, ns: str, prefix: str | None) -> str:
-        if not prefix:
-            return ""
-        while True:
-            suffix = "".join(secrets.choice(NAME_SUFFIX_ALPHABET) for _ in range(5))
-            if not self.exists(rt, ns, prefix + suffix):
-                return prefix + suffix
 
 
 def create_all(store: Store, objects: Iterable[Obj]) -> list[Obj]:
