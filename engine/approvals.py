@@ -17,32 +17,106 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import httpx
-from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.orchestration import PrefectClient, SyncPrefectClient, get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterDeploymentId,
+    FlowRunFilterExpectedStartTime,
     FlowRunFilterState,
     FlowRunFilterStateType,
+    FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.responses import SetStateStatus
 
-from engine.alert_record import is_alert_firing, is_alert_firing_sync
+from engine.alert_record import (
+    is_alert_firing,
+    is_alert_firing_sync,
+    resolution_variable_name,
+)
 from flows.approval import ApprovalRequest, read_request, timed_out_input, withdrawn_input
 from flows.runtime import AlertRef, AlertStatus
 
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
+FINGERPRINT_LABEL = "alert.fingerprint"
+STARTS_LABEL = "alert.starts_at"
+"""Labels the dispatcher keeps on a run: the identity of the alert episode it was started for."""
+
+
+RECENT_ALERT_RUNS = timedelta(minutes=15)
+"""How far back `ReceiverRecordChecker.count_firing` looks for runs of other alerts."""
+COUNT_BATCH = 200
+
+
+def firing_episodes(runs: Iterable[FlowRun], *, excluding: str | None) -> dict[str, str]:
+    """The alert episodes `runs` were started for: resolution record name -> fingerprint.
+
+    Only runs the dispatcher created count (they carry the alert's identity as labels); the
+    episode of the fingerprint `excluding` is left out.
+    """
+    episodes: dict[str, str] = {}
+    for run in runs:
+        fingerprint, starts_at = run.labels.get(FINGERPRINT_LABEL), run.labels.get(STARTS_LABEL)
+        if not isinstance(fingerprint, str) or not isinstance(starts_at, str):
+            continue
+        if fingerprint == excluding:
+            continue
+        name = resolution_variable_name(fingerprint, datetime.fromisoformat(starts_at))
+        episodes[name] = fingerprint
+    return episodes
 
 
 class ReceiverRecordChecker:
     """The flows' `AlertChecker` over the receiver's record of resolved alert episodes."""
+
+    def __init__(
+        self,
+        deployment_ids: Iterable[UUID] = (),
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """Count runs of `deployment_ids` (all runs tagged with an alert, when none given)."""
+        self._deployment_ids = list(deployment_ids)
+        self._now = now
+
+    def count_firing(self, alertname: str, *, excluding: str | None = None) -> int | None:
+        """Alerts of that name the receiver started runs for recently and saw no resolution of.
+
+        Reads the runs tagged ``alert:<alertname>`` expected to start in the last 15 minutes,
+        then the resolution records of their episodes: two calls to Prefect's API, however
+        many Services there are. None when Prefect's API cannot be read (unknown, not zero).
+        """
+        runs_filter = FlowRunFilter(
+            tags=FlowRunFilterTags(all_=[f"alert:{alertname}"]),
+            expected_start_time=FlowRunFilterExpectedStartTime(
+                after_=self._now() - RECENT_ALERT_RUNS
+            ),
+            deployment_id=FlowRunFilterDeploymentId(any_=self._deployment_ids)
+            if self._deployment_ids
+            else None,
+        )
+        client: SyncPrefectClient
+        try:
+            with get_client(sync_client=True) as client:
+                runs = client.read_flow_runs(flow_run_filter=runs_filter, limit=COUNT_BATCH)
+                episodes = firing_episodes(runs, excluding=excluding)
+                if not episodes:
+                    return 0
+                filter_body = {"variables": {"name": {"any_": sorted(episodes)}}}
+                response = client.request("POST", "/variables/filter", json=filter_body)
+                response.raise_for_status()
+        except httpx.HTTPError as error:
+            logger.warning("could not count the %s alerts firing: %r", alertname, error)
+            return None
+        resolved = {variable["name"] for variable in response.json()}
+        return len({fp for name, fp in episodes.items() if name not in resolved})
 
     def status(self, alert: AlertRef) -> AlertStatus:
         """RESOLVED once the receiver recorded the episode's resolution, else FIRING.

@@ -6,8 +6,8 @@ Where the catalog's limits are enforced:
   (see `engine.cooldown`), creates nothing and returns it with ``suppressed`` set. Submits of one
   key are serialized in this process, so two episodes arriving together create one run; two
   replicas submitting different episodes of one key in the same few milliseconds can still both
-  create (the check and the create are two calls); the executor then runs them one after the
-  other, never at once.
+  create (the check and the create are two calls); the executor then still runs them one after
+  the other when they share a concurrency key (as the shipped catalog's runbooks do).
 - concurrency per target, in the executor (`engine.executor`): runs are tagged
   ``target:<concurrency_key>`` and none is claimed while another run with its tag is active.
 

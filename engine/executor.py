@@ -146,12 +146,12 @@ class WarmExecutor:
         # Look past the runs waiting for a busy target, so they do not starve the others.
         ahead = len(self._targets.waiting)
         # Asked even with no free slot: the poll itself keeps our deployments "Ready" in the UI.
+        limit = max(free, 1) + ahead
         runs = await client.get_scheduled_flow_runs_for_deployments(
-            deployment_ids=list(self._flows),
-            scheduled_before=datetime.now(UTC),
-            limit=max(free, 1) + ahead,
+            deployment_ids=list(self._flows), scheduled_before=datetime.now(UTC), limit=limit
         )
-        self._targets.keep_only(run.id for run in runs)
+        if len(runs) < limit:  # every due run seen: the waiting ones missing have left
+            self._targets.keep_only(run.id for run in runs)
         return [run.id for run in runs[: max(free, 0) + ahead] if self._launch(run)]
 
     async def stop(self) -> None:

@@ -40,7 +40,12 @@ class EngineSettings(BaseSettings):
         ),
     )
     sim_port: int = Field(default=6443, ge=0, le=65535, description="Simulated cluster's port.")
-    sim_nodes: int = Field(default=5, ge=1, le=10_000, description="Simulated cluster's nodes.")
+    sim_nodes: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Simulated cluster's nodes (10: the 20% restart budget covers two nodes).",
+    )
     sim_scenario: str = Field(default="healthy", description="Simulated cluster's scenario.")
     prefect_port: int = Field(
         default=4200,

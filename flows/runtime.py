@@ -78,10 +78,17 @@ class AlertRef:
 
 
 class AlertChecker(Protocol):
-    """A source that can tell whether an alert episode still fires."""
+    """A source that can tell whether an alert episode still fires, and how many others do."""
 
     def status(self, alert: AlertRef) -> AlertStatus:
         """FIRING, RESOLVED, or UNKNOWN when the source cannot tell (or is unreachable)."""
+        ...
+
+    def count_firing(self, alertname: str, *, excluding: str | None = None) -> int | None:
+        """How many alerts called `alertname` fire now, not counting the fingerprint `excluding`.
+
+        None when the source cannot tell (or is unreachable).
+        """
         ...
 
 
@@ -117,6 +124,20 @@ class AlertmanagerChecker:
             return AlertStatus.UNKNOWN
         return AlertStatus.FIRING if firing else AlertStatus.RESOLVED
 
+    def count_firing(self, alertname: str, *, excluding: str | None = None) -> int | None:
+        """Alerts of that name Alertmanager lists (silenced ones too: they still fire)."""
+
+        async def ask() -> set[str]:
+            async with AlertmanagerClient(self._base_url, timeout=self._timeout) as client:
+                listed = await client.alerts(filter=[f'alertname="{alertname}"'], active=True)
+                return {alert.fingerprint for alert in listed}
+
+        try:
+            fingerprints = run_coroutine(ask)
+        except AlertmanagerError:
+            return None
+        return sum(1 for fingerprint in fingerprints if fingerprint != excluding)
+
 
 @dataclass(frozen=True, slots=True)
 class AlertSources:
@@ -136,6 +157,17 @@ class AlertSources:
         if AlertStatus.RESOLVED in answers:
             return AlertStatus.RESOLVED
         return AlertStatus.FIRING if AlertStatus.FIRING in answers else AlertStatus.UNKNOWN
+
+    def count_firing(self, alertname: str, *, excluding: str | None = None) -> int | None:
+        """Other alerts of that name firing: Alertmanager's count, else the receiver's record's.
+
+        None when neither can tell.
+        """
+        for source in (self.alertmanager, self.record):
+            count = None if source is None else source.count_firing(alertname, excluding=excluding)
+            if count is not None:
+                return count
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)

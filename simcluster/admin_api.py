@@ -22,7 +22,9 @@ Injector = Callable[[Obj], Obj]
 def _injectors(cluster: SimCluster) -> dict[str, Injector]:
     faults = cluster.faults
     return {
-        "kube-proxy-down": lambda b: faults.kube_proxy_down(b.get("nodes")),
+        "kube-proxy-down": lambda b: faults.kube_proxy_down(
+            b.get("nodes"), persistent=bool(b.get("persistent", False))
+        ),
         "bad-kube-proxy-rollout": lambda b: faults.bad_kube_proxy_rollout(**_pick(b, "image")),
         "selector-mismatch": lambda b: faults.selector_mismatch(
             **_pick(b, "namespace", "service", "selector")

@@ -42,6 +42,7 @@ class Faults:
         self._lock = threading.Lock()
         self._active: dict[str, _Active] = {}
         self._frozen: dict[str, list[ServicePort]] = {}
+        self._wedged: dict[str, frozenset[str]] = {}
 
     def active(self) -> dict[str, dict[str, Any]]:
         """The faults in force, by name, with their details."""
@@ -74,30 +75,49 @@ class Faults:
 
     # -- kube-proxy ---------------------------------------------------------------------------
 
-    def kube_proxy_down(self, nodes: list[str] | None = None) -> dict[str, Any]:
+    def kube_proxy_down(
+        self, nodes: list[str] | None = None, *, persistent: bool = False
+    ) -> dict[str, Any]:
         """Make kube-proxy fail on ``nodes`` (default two): iptables-restore errors, crash loop.
 
         The nodes' rules stay as they were (stale) while it is down.
+
+        Args:
+            nodes: The nodes whose kube-proxy fails.
+            persistent: False (the default): kube-proxy is wedged in its current pod (it lost
+                its watch, or keeps losing the xtables lock); deleting the pod cures it, the
+                replacement runs and resyncs the node's rules. True: a node-level problem (a
+                broken iptables binary or kernel module) that every replacement pod hits too.
         """
         chosen = nodes or self._default_nodes(2)
         snapshot = self._current_rules()
+        wedged = {
+            node: frozenset(p["metadata"]["uid"] for p in self._proxy_pods([node]))
+            for node in ([] if persistent else chosen)
+        }
+        down, uids = set(chosen) if persistent else set(), set().union(*wedged.values())
         health = self._cluster.health
         with health.lock:
-            health.kube_proxy_down_nodes.update(chosen)
+            health.kube_proxy_down_nodes.update(down)
+            health.kube_proxy_wedged_pods.update(uids)
         with self._lock:
             for node in chosen:
                 self._frozen.setdefault(node, snapshot)
+            self._wedged.update(wedged)
         self._wake_proxies(chosen)
 
         def undo() -> None:
             with health.lock:
-                health.kube_proxy_down_nodes.difference_update(chosen)
+                health.kube_proxy_down_nodes.difference_update(down)
+                health.kube_proxy_wedged_pods.difference_update(uids)
             with self._lock:
                 for node in chosen:
                     self._frozen.pop(node, None)
+                    self._wedged.pop(node, None)
             self._wake_proxies(chosen)
 
-        return self._activate("kube-proxy-down", {"nodes": chosen}, undo)
+        details = {"nodes": chosen, "persistent": persistent}
+        return self._activate("kube-proxy-down", details, undo)
 
     def bad_kube_proxy_rollout(self, image: str = BROKEN_PROXY_IMAGE) -> dict[str, Any]:
         """Roll out a kube-proxy image that crashes; the DaemonSet's rolling update stalls on it."""
@@ -114,9 +134,15 @@ class Faults:
         )
 
     def frozen_rules(self, node: str) -> list[ServicePort] | None:
-        """The stale rules of a node whose kube-proxy is down (None: it syncs normally)."""
+        """The stale rules of a node whose kube-proxy is down (None: it syncs normally).
+
+        A wedged kube-proxy's rules resync once a replacement pod runs on the node.
+        """
         with self._lock:
-            return self._frozen.get(node)
+            frozen, wedged = self._frozen.get(node), self._wedged.get(node)
+        if frozen is None or wedged is None:
+            return frozen
+        return None if self._replacement_running(node, wedged) else frozen
 
     def proxy_config(self) -> str:
         """The kube-proxy ``config.conf`` from its ConfigMap ('' when absent)."""
@@ -225,13 +251,24 @@ class Faults:
             store.list_objects(resources.SERVICES), store.list_objects(resources.ENDPOINTSLICES)
         )
 
-    def _wake_proxies(self, nodes: list[str]) -> None:
+    def _proxy_pods(self, nodes: list[str]) -> list[Obj]:
         selector = selector_from_match_labels({"k8s-app": "kube-proxy"})
-        for pod in self._cluster.store.list_objects(
+        pods = self._cluster.store.list_objects(
             resources.PODS, namespace="kube-system", label_selector=selector
-        ):
-            if pod["spec"].get("nodeName") in nodes:
-                self._cluster.kubelet.wake(key_of(pod))
+        )
+        return [p for p in pods if p["spec"].get("nodeName") in nodes]
+
+    def _replacement_running(self, node: str, wedged: frozenset[str]) -> bool:
+        for pod in self._proxy_pods([node]):
+            statuses = (pod.get("status") or {}).get("containerStatuses") or []
+            running = any("running" in (s.get("state") or {}) for s in statuses)
+            if running and pod["metadata"]["uid"] not in wedged:
+                return True
+        return False
+
+    def _wake_proxies(self, nodes: list[str]) -> None:
+        for pod in self._proxy_pods(nodes):
+            self._cluster.kubelet.wake(key_of(pod))
 
     def _wake_pods(self, namespace: str, selector: str) -> None:
         for pod in self._cluster.store.list_objects(

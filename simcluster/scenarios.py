@@ -32,8 +32,15 @@ SCENARIOS: dict[str, Scenario] = {
         "Everything works: kube-proxy on every node, shop Services with ready endpoints.", _none
     ),
     "kube-proxy-down": Scenario(
-        "kube-proxy crash-loops on two nodes (iptables-restore failures); their rules go stale.",
+        "kube-proxy is wedged in its pod on two nodes (lost its watch / xtables lock contention): "
+        "it crash-loops with iptables-restore failures and their rules go stale; restarting the "
+        "pod cures it.",
         lambda c: c.faults.kube_proxy_down(),
+    ),
+    "kube-proxy-down-persistent": Scenario(
+        "A node-level problem on two nodes (a broken iptables binary or kernel module): kube-proxy "
+        "crash-loops there, rules go stale, and restarted pods fail the same way.",
+        lambda c: c.faults.kube_proxy_down(persistent=True),
     ),
     "bad-kube-proxy-rollout": Scenario(
         "A broken kube-proxy image was rolled out; the rolling update stalls on a crashing pod.",

@@ -171,6 +171,11 @@ class RunRecord(BaseModel):
             open_phase.finished_at = at
         self.phases.append(PhaseRecord(phase=phase, started_at=at))
 
+    def end_phase(self, *, at: datetime) -> None:
+        """Note that the open phase ended (its steps are done; a wait may follow)."""
+        for open_phase in (p for p in self.phases if p.finished_at is None):
+            open_phase.finished_at = at
+
     def finish(self, outcome: Outcome, *, at: datetime, detail: str | None = None) -> None:
         """End the run (and its open phase) with its outcome."""
         for open_phase in (p for p in self.phases if p.finished_at is None):

@@ -7,8 +7,7 @@ from datetime import datetime
 from flows.checklist.actions import PHASE_ORDER
 from flows.checklist.findings import Finding
 from flows.checklist.record import ActionRecord, ApprovalRecord, RunRecord
-
-FIVE_MINUTES = 300
+from flows.checklist.timeline import FIVE_MINUTES, RunTime, phase_times, run_time
 
 
 def render_report(record: RunRecord) -> str:
@@ -161,34 +160,30 @@ def _timeline(record: RunRecord) -> str:
         "| Phase | Started | Duration | Waiting for a human | Working | Budget | Within budget |",
         "|---|---|---|---|---|---|---|",
     ]
-    started = {p.phase: p for p in record.phases}
+    times = phase_times(record)
     for phase in PHASE_ORDER:
         budget = duration(phase.budget_seconds)
-        entry = started.get(phase)
+        entry = times.get(phase)
         if entry is None:
             lines.append(f"| {phase.value} | not run | - | - | - | {budget} | - |")
             continue
-        wait = record.human_wait_seconds(phase)
-        seconds = entry.seconds
-        working = None if seconds is None else max(0.0, seconds - wait)
+        working = entry.working_seconds
         within = "-" if working is None else ("yes" if working <= phase.budget_seconds else "no")
         lines.append(
-            f"| {phase.value} | {_time(entry.started_at)} | {duration(seconds)} | "
-            f"{duration(wait)} | {duration(working)} | {budget} | {within} |"
+            f"| {phase.value} | {_time(entry.started_at)} | {duration(entry.seconds)} | "
+            f"{duration(entry.waiting_seconds)} | {duration(working)} | {budget} | {within} |"
         )
-    lines += ["", _verdict(record)]
+    lines += ["", _verdict(run_time(record))]
     return "\n".join(lines)
 
 
-def _verdict(record: RunRecord) -> str:
-    total = record.total_seconds
-    if total is None:
+def _verdict(time: RunTime) -> str:
+    total, working = time.total_seconds, time.working_seconds
+    if total is None or working is None:
         return "The run has not finished."
-    wait = record.human_wait_seconds()
-    working = total - wait
     summary = (
-        f"Total {duration(total)}, of which {duration(wait)} waiting for a human "
-        f"and {duration(working)} working."
+        f"Total {duration(total)}, of which {duration(time.waiting_seconds)} waiting for a "
+        f"human and {duration(working)} working."
     )
     if total <= FIVE_MINUTES:
         return f"{summary} Inside five minutes."

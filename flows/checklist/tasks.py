@@ -9,6 +9,7 @@ observation still calls for it. Only transient API errors are retried.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from prefect import Task, task
@@ -90,10 +91,18 @@ def waiting(runtime: FlowRuntime, timeout_seconds: float) -> Waiting:
     retry_condition_fn=retry_on_transient,
 )
 def assess(parameters: ChecklistParameters, policy: ApprovalPolicy) -> Assessment:
-    """Minute 1: observe, diagnose and plan (persisted, so re-runs act on the same plan)."""
+    """Minute 1: observe, diagnose and plan (persisted, so re-runs act on the same plan).
+
+    Scope: besides the cluster, how many other alerts of the run's alertname fire now.
+    """
     runtime = current_runtime()
     with runtime.kube_factory() as kube:
         observation = observe(kube, parameters)
+    if parameters.alertname:
+        others = runtime.alerts.count_firing(
+            parameters.alertname, excluding=parameters.alert_fingerprint
+        )
+        observation = replace(observation, other_alerts_firing=others)
     findings = diagnose(observation)
     emergency = observation.emergency_service
     return Assessment(

@@ -25,12 +25,16 @@ class HealthRules:
 
     Attributes:
         crashing_images: Images whose containers exit 1 right after start.
-        kube_proxy_down_nodes: Nodes where the kube-proxy pod fails (iptables-restore errors).
+        kube_proxy_down_nodes: Nodes where every kube-proxy pod fails (iptables-restore
+            errors): a node-level problem that survives restarts.
+        kube_proxy_wedged_pods: Uids of kube-proxy pods that fail in the same way until they
+            are deleted (their replacements run).
         unready: (namespace, selector) pairs whose pods fail their readiness probe.
     """
 
     crashing_images: set[str] = field(default_factory=set)
     kube_proxy_down_nodes: set[str] = field(default_factory=set)
+    kube_proxy_wedged_pods: set[str] = field(default_factory=set)
     unready: list[tuple[str, LabelSelector]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -41,9 +45,12 @@ class HealthRules:
             images = {c.get("image") for c in spec.get("containers") or []}
             if images & self.crashing_images:
                 return CrashCause.BAD_IMAGE
-            labels = (pod.get("metadata") or {}).get("labels") or {}
-            is_proxy = labels.get(KUBE_PROXY_LABEL[0]) == KUBE_PROXY_LABEL[1]
-            if is_proxy and spec.get("nodeName") in self.kube_proxy_down_nodes:
+            meta = pod.get("metadata") or {}
+            is_proxy = (meta.get("labels") or {}).get(KUBE_PROXY_LABEL[0]) == KUBE_PROXY_LABEL[1]
+            if is_proxy and (
+                spec.get("nodeName") in self.kube_proxy_down_nodes
+                or meta.get("uid") in self.kube_proxy_wedged_pods
+            ):
                 return CrashCause.KUBE_PROXY_SYNC
         return None
 

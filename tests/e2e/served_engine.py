@@ -6,6 +6,7 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
@@ -19,7 +20,7 @@ from engine.auth import WebhookAuth
 from engine.cluster_access import ClusterAccess
 from engine.deployments import DeploymentSpec
 from engine.registry import product_deployments
-from engine.startup import assemble_engine
+from engine.startup import Engine, assemble_engine
 from flows.runtime import install_runtime
 from integrations.kubernetes import KubeConnection
 
@@ -45,18 +46,21 @@ class ServedEngine:
     same port, so Alertmanager's configured webhook URL stays valid across restarts.
 
     Attributes:
-        access: The cluster the engine's flows work on.
+        access: The cluster the engine's flows work on (needed unless ``assemble`` is given).
         auth: The webhook credentials.
         specs: The deployments to register and run.
         alertmanager_url: Passed to the flows' runtime, if any.
         port: Fixed at construction (a free port when 0).
+        assemble: Builds the engine instead of ``assemble_engine`` (benchmarks compose a
+            receiver whose runs no executor takes); ``access`` and ``specs`` are then unused.
     """
 
-    access: ClusterAccess
+    access: ClusterAccess | None = None
     auth: WebhookAuth = AUTH
     specs: tuple[DeploymentSpec, ...] = field(default_factory=product_deployments)
     alertmanager_url: str | None = None
     port: int = 0
+    assemble: Callable[[], Awaitable[Engine]] | None = None
     deployment_ids: dict[str, UUID] = field(default_factory=dict, init=False)
     _server: uvicorn.Server | None = field(default=None, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
@@ -135,12 +139,17 @@ class ServedEngine:
             sock.close()
 
     async def _main(self, sock: socket.socket) -> None:
-        engine = await assemble_engine(
-            access=self.access,
-            auth=self.auth,
-            specs=self.specs,
-            alertmanager_url=self.alertmanager_url,
-        )
+        if self.assemble is not None:
+            engine = await self.assemble()
+        elif self.access is None:
+            raise ValueError("ServedEngine needs the cluster access to assemble the engine")
+        else:
+            engine = await assemble_engine(
+                access=self.access,
+                auth=self.auth,
+                specs=self.specs,
+                alertmanager_url=self.alertmanager_url,
+            )
         self.deployment_ids = engine.deployment_ids
         config = uvicorn.Config(
             engine.app, lifespan="on", log_level="warning", access_log=False, log_config=None

@@ -28,6 +28,7 @@ from engine.firing import build_notification
 from engine.prefect_server import PrefectServer
 from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME
 from integrations.alertmanager import fingerprint_labels
+from simcluster.manifests import service
 from simcluster.server import SimServer
 from tests.e2e.alertmanager_process import Alertmanager, find_alertmanager, running_alertmanager
 from tests.e2e.flow_runs import runs_of_alert, wait_for_runs, wait_until_final
@@ -49,10 +50,22 @@ pytestmark = [
 
 CHECKLIST = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
 REPEAT_SECONDS = 2
-#: Fast groups, and a repeat of every firing group every couple of seconds: redelivery.
 #: Alertmanager cancels a notification after max(group_interval, 10 s) (notify.MinTimeout).
 ALERTMANAGER_MIN_TIMEOUT = 10.0
+#: Fast groups, and a repeat of every firing group every couple of seconds: redelivery.
 ROUTE = {"group_wait": "1s", "group_interval": "1s", "repeat_interval": f"{REPEAT_SECONDS}s"}
+
+
+#: A runbook's cooldown holds back a second episode on the same target for minutes, so each
+#: test alerts on a Service of its own: healthy copies of shop/web and shop/checkout.
+CASE_SERVICES = {
+    "checkout-redelivery": "checkout",
+    "web-resolve": "web",
+    "checkout-restart": "checkout",
+    "web-outage": "web",
+    "web-prompt": "web",
+}
+HTTP_PORTS = [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}]
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with ExitStack() as parts:
         prefect = parts.enter_context(local_prefect(workdir / "prefect"))
         sim = parts.enter_context(SimServer())
+        for name, app in CASE_SERVICES.items():
+            sim.cluster.create(service("shop", name, ports=HTTP_PORTS, selector={"app": app}))
+        sim.cluster.settle()
         kubeconfig = sim.write_kubeconfig(workdir / "engine.kubeconfig", user="engine")
         engine = ServedEngine(access=simulated_access(kubeconfig))
         engine.start()
@@ -90,18 +106,18 @@ def alertmanager(stack: Stack, tmp_path: Path) -> Iterator[Alertmanager]:
         yield running
 
 
-def service_down(service: str, case: str) -> dict[str, str]:
-    """A ServiceDown alert's labels for shop/<service>; ``case`` keeps tests' alerts apart."""
+def service_down(service: str) -> dict[str, str]:
+    """A ServiceDown alert's labels for Service shop/<service>."""
     return {
         "alertname": "ServiceDown",
         "namespace": "shop",
         "service": service,
         "severity": "critical",
-        "e2e_case": case,
     }
 
 
 def just_now() -> datetime:
+    """A startsAt a moment ago, as Prometheus sends for an alert that just fired."""
     return datetime.now(UTC) - timedelta(seconds=5)
 
 
@@ -139,9 +155,9 @@ async def the_only_run(stack: Stack, fingerprint: str) -> FlowRun:
 async def test_alerts_through_alertmanager_become_exactly_the_expected_checklist_runs(
     stack: Stack, alertmanager: Alertmanager
 ) -> None:
-    web, checkout = service_down("web", "routing"), service_down("checkout", "routing")
-    proxy = {"alertname": "KubeProxyDown", "job": "kube-proxy", "e2e_case": "routing"}
-    disk = {"alertname": "NodeDiskFull", "instance": "node-1:9100", "e2e_case": "routing"}
+    web, checkout = service_down("web"), service_down("checkout")
+    proxy = {"alertname": "KubeProxyDown", "job": "kube-proxy", "severity": "critical"}
+    disk = {"alertname": "NodeDiskFull", "instance": "node-1:9100", "severity": "warning"}
     expected: dict[str, dict[str, Any]] = {
         fingerprint_labels(web): {"scope": "service", "namespace": "shop", "service": "web"},
         fingerprint_labels(checkout): {
@@ -183,7 +199,7 @@ async def test_alerts_through_alertmanager_become_exactly_the_expected_checklist
 async def test_redelivered_alerts_find_their_run_instead_of_starting_another(
     stack: Stack, alertmanager: Alertmanager
 ) -> None:
-    labels = service_down("checkout", "redelivery")
+    labels = service_down("checkout-redelivery")
     alert = prometheus_alert(labels, starts_at=just_now())
     duplicates, created = (
         "runbooks_receiver_duplicates_suppressed_total",
@@ -207,7 +223,7 @@ async def test_redelivered_alerts_find_their_run_instead_of_starting_another(
 
 
 async def test_a_resolve_is_recorded_and_counted(stack: Stack, alertmanager: Alertmanager) -> None:
-    labels = service_down("web", "resolve")
+    labels = service_down("web-resolve")
     fingerprint, starts_at = fingerprint_labels(labels), just_now()
     resolved = "runbooks_receiver_alerts_total"
     before = await stack.engine.metric(resolved, status="resolved", alertname="ServiceDown")
@@ -236,7 +252,7 @@ async def test_a_resolve_is_recorded_and_counted(stack: Stack, alertmanager: Ale
 async def test_alertmanager_retries_across_a_receiver_restart_and_the_run_is_created_once(
     stack: Stack, alertmanager: Alertmanager
 ) -> None:
-    labels = service_down("checkout", "restart")
+    labels = service_down("checkout-restart")
     await asyncio.to_thread(stack.engine.stop)
     try:
         alertmanager.post_alerts([prometheus_alert(labels, starts_at=just_now())])
@@ -259,7 +275,7 @@ async def test_alertmanager_retries_across_a_receiver_restart_and_the_run_is_cre
 async def test_alertmanager_retries_while_prefect_is_down_and_the_run_is_created_once(
     stack: Stack, alertmanager: Alertmanager
 ) -> None:
-    labels = service_down("web", "prefect-outage")
+    labels = service_down("web-outage")
     await asyncio.to_thread(stack.prefect.stop)
     try:
         alertmanager.post_alerts([prometheus_alert(labels, starts_at=just_now())])
@@ -291,13 +307,16 @@ async def test_while_prefect_is_down_the_receiver_answers_503_promptly_and_count
 ) -> None:
     notification = build_notification(
         alertname="ServiceDown",
-        labels=service_down("checkout", "prompt-503"),
+        labels=service_down("web-prompt"),
         resolve=False,
         starts_at=just_now(),
         ends_at=just_now(),
     )
     unavailable = "runbooks_receiver_handoff_unavailable_total"
     before = await stack.engine.metric(unavailable, operation="submit")
+    async with httpx.AsyncClient(timeout=30) as client:
+        # As the kubelet's probes do: the engine has reached Prefect before it goes away.
+        assert (await client.get(f"{stack.engine.url}/readyz")).status_code == 200
     await asyncio.to_thread(stack.prefect.stop)
     try:
         async with httpx.AsyncClient(timeout=30) as client:

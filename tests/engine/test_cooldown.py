@@ -3,50 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-import textwrap
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import UUID
 
-import httpx
-import orjson
 import pytest
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.states import Cancelled, Completed, Failed, Running, Scheduled
-from prometheus_client import CollectorRegistry
 
 from engine.cooldown import cooldown_tag, counts_for_cooldown, find_hold
 from engine.dispatch import PrefectDispatcher, run_tags
 from engine.handoff import RunRequest
-from engine.intake import build_run_request, catalog_matcher
-from engine.receiver import build_receiver
-from integrations.alertmanager import decode_notification
-from runbooks import load_catalog
 from tests.engine.alert_requests import STARTS_AT, resolved, run_request
-from tests.engine.receiver_harness import AUTH, BEARER, FakeClock, KubernetesStub
-from tests.integrations.alertmanager.samples import webhook_body
 
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=UTC)
 
 
-def past_run(state: State, *, age: float, key: str = "other", started: bool = True) -> FlowRun:
+def past_run(state: State, *, age: float, key: str = "other", ran: bool = True) -> FlowRun:
     return FlowRun(
         id=uuid.uuid4(),
         flow_id=uuid.uuid4(),
         state=state,
         idempotency_key=key,
         expected_start_time=NOW - timedelta(seconds=age),
-        run_count=1 if started else 0,
+        run_count=1 if ran else 0,
     )
 
 
 @pytest.mark.parametrize(
-    ("state", "started", "counts"),
+    ("state", "ran", "counts"),
     [
         (Scheduled(), False, True),
         (Running(), True, True),
@@ -56,15 +44,15 @@ def past_run(state: State, *, age: float, key: str = "other", started: bool = Tr
         (Cancelled(), False, False),  # cancelled while waiting (its alert resolved): never acted
     ],
 )
-def test_every_run_of_the_key_counts_but_one_cancelled_before_it_started(
-    state: State, started: bool, counts: bool
+def test_every_run_of_the_key_counts_but_one_cancelled_before_it_ran(
+    state: State, ran: bool, counts: bool
 ) -> None:
-    assert counts_for_cooldown(past_run(state, age=10, started=started)) is counts
+    assert counts_for_cooldown(past_run(state, age=10, ran=ran)) is counts
 
 
 def test_the_most_recent_counting_run_holds_a_new_episode_back() -> None:
     older, newer = past_run(Completed(), age=300), past_run(Completed(), age=42)
-    skipped = past_run(Cancelled(), age=5, started=False)
+    skipped = past_run(Cancelled(), age=5, ran=False)
 
     hold = find_hold([older, skipped, newer], idempotency_key="new", now=NOW, seconds=600)
 
@@ -81,7 +69,7 @@ def test_the_most_recent_counting_run_holds_a_new_episode_back() -> None:
     [
         ([], "no recent run"),
         ([past_run(Completed(), age=601)], "the last run is older than the cooldown"),
-        ([past_run(Cancelled(), age=5, started=False)], "the last run never started"),
+        ([past_run(Cancelled(), age=5, ran=False)], "the last run never ran"),
         ([past_run(Completed(), age=5), past_run(Scheduled(), age=3, key="new")], "redelivery"),
     ],
 )
@@ -230,96 +218,3 @@ async def test_episodes_of_one_target_arriving_together_create_one_run(
     assert len({handle.flow_run_id for handle in handles}) == 1
     assert sum(handle.suppressed is not None for handle in handles) == 5
     assert len(await runs_of(prefect_client, key)) == 1
-
-
-CATALOG = """\
-name: engine-test-cooldown
-description: Records a ServiceDown alert (engine tests).
-match:
-  labels:
-    alertname: ServiceDown
-deployment: engine-test-record/engine-test-record
-parameters:
-  marker:
-    from_label: service
-  note:
-    from_label: namespace
-cooldown:
-  duration: 10m
-  target: "{note}/{marker}"
-concurrency_key: "service/{note}/{marker}"
-"""
-
-
-@dataclass
-class PrefectReceiver:
-    """The webhook over the real dispatcher, with a client talking ASGI to it."""
-
-    client: httpx.AsyncClient
-    registry: CollectorRegistry
-
-    async def fire(self, service: str, *, starts_at: str) -> dict[str, object]:
-        """POST one firing ServiceDown alert for ``service``; the response's only alert entry."""
-        body = webhook_body("firing")
-        alert = body["alerts"][0]
-        alert["labels"]["service"] = service
-        alert["fingerprint"] = service[:16]
-        alert["startsAt"] = starts_at
-        response = await self.client.post("/alertmanager", json=body, headers=BEARER)
-        assert response.status_code == 200, response.text
-        [entry] = response.json()["alerts"]
-        return dict(entry)
-
-
-@pytest.fixture
-async def webhook(
-    tmp_path: Path, deployment_ids: dict[str, UUID]
-) -> AsyncIterator[PrefectReceiver]:
-    (tmp_path / "cooldown.yaml").write_text(textwrap.dedent(CATALOG), encoding="utf-8")
-    dispatcher = PrefectDispatcher(deployment_ids)
-    registry = CollectorRegistry()
-    app = build_receiver(
-        dispatcher=dispatcher,
-        matcher=catalog_matcher(load_catalog(tmp_path)),
-        auth=AUTH,
-        registry=registry,
-        kubernetes_check=KubernetesStub(),
-        clock=FakeClock(),
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://receiver.test") as client:
-        yield PrefectReceiver(client=client, registry=registry)
-    await dispatcher.aclose()
-
-
-async def test_the_webhook_answers_cooldown_for_a_held_back_alert_and_counts_it(
-    webhook: PrefectReceiver,
-) -> None:
-    service = uuid.uuid4().hex
-    created = await webhook.fire(service, starts_at="2026-11-25T17:08:30Z")
-
-    held = await webhook.fire(service, starts_at="2026-11-25T17:20:00Z")
-
-    assert created["outcome"] == "created"
-    assert held["outcome"] == "cooldown"
-    assert held["runbook"] == "engine-test-cooldown"
-    assert held["flow_run_id"] == created["flow_run_id"]
-    assert str(held["detail"]).startswith(f"cooldown: engine-test-cooldown:prod/{service} ran ")
-    assert str(held["detail"]).endswith("cooldown 600 s")
-    counted = webhook.registry.get_sample_value(
-        "runbooks_receiver_cooldown_suppressed_total", {"runbook": "engine-test-cooldown"}
-    )
-    assert counted == 1
-    created_count = webhook.registry.get_sample_value(
-        "runbooks_receiver_runs_created_total", {"runbook": "engine-test-cooldown"}
-    )
-    assert created_count == 1
-
-
-def test_a_matched_runbooks_cooldown_reaches_the_run_request() -> None:
-    [alert] = decode_notification(orjson.dumps(webhook_body("firing"))).alerts
-    [match] = catalog_matcher(load_catalog())(alert.labels, "firing").matches
-
-    request = build_run_request(match, alert)
-
-    assert (request.cooldown_key, request.cooldown_seconds) == ("service-down:prod/checkout", 600)

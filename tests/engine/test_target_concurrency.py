@@ -64,7 +64,8 @@ async def engine(deployment_ids: dict[str, UUID]) -> AsyncIterator[PrefectDispat
         flows_by_deployment(SAMPLE_SPECS, deployment_ids), max_runs=4, poll_interval=0.3
     )
     await executor.start()
-    dispatcher = PrefectDispatcher(deployment_ids, launcher=executor)
+    # Generous: SQLite under load answers concurrent writes after Prefect's client retries.
+    dispatcher = PrefectDispatcher(deployment_ids, launcher=executor, timeout=30)
     yield dispatcher
     await executor.stop()
     await dispatcher.aclose()
@@ -175,7 +176,7 @@ async def test_a_target_busy_on_another_replica_holds_a_run_started_by_hand_with
     polling_replica = WarmExecutor(flows, poll_interval=0.2)
     await busy_replica.start(poll=False)
     await polling_replica.start()
-    dispatcher = PrefectDispatcher(deployment_ids, launcher=busy_replica)
+    dispatcher = PrefectDispatcher(deployment_ids, launcher=busy_replica, timeout=30)
     target = new_target()
     acting = run_request(GATED, concurrency_key=target)
     gate = gate_of(acting.parameters["marker"], gates)
@@ -200,7 +201,11 @@ async def test_a_target_busy_on_another_replica_holds_a_run_started_by_hand_with
 
     assert by_hand_final.state_type == StateType.COMPLETED
     assert ran_apart(acting_final, by_hand_final)
-    waits = [record.getMessage() for record in caplog.records if record.name == "engine.targets"]
+    waits = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "engine.targets" and str(by_hand.id) in record.getMessage()
+    ]
     assert waits == [
         f"flow run {by_hand.id} waits: target {target!r} is busy with flow run "
         f"{acting_run.flow_run_id} (Running); the poller retries it"

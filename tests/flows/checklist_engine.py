@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -19,16 +20,29 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.objects import State, StateType
 from prefect.client.schemas.sorting import ArtifactSort
 
+from engine.alert_record import AlertResolution, record_resolution
 from engine.approvals import ApprovalSweeper, ReceiverRecordChecker
+from engine.dispatch import run_labels, run_tags
 from engine.executor import WarmExecutor
+from engine.handoff import RunRequest
 from flows.approval import ApprovalAnswer, ApprovalRequest
-from flows.checklist.flow import service_checklist
+from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME, service_checklist
 from flows.checklist.steps.reporting import report_key
 from flows.runtime import AlertSources, FlowRuntime, install_runtime
 from integrations.kubernetes import KubeConnection, connect
 from simcluster.server import SimServer
 
 MUTATING_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+DEPLOYMENT = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
+
+
+@dataclass(frozen=True)
+class AlertEpisodeRef:
+    """One firing alert episode, as Alertmanager identifies it."""
+
+    alertname: str
+    fingerprint: str
+    starts_at: datetime
 
 
 @dataclass
@@ -65,7 +79,7 @@ class ChecklistEngine:
         install_runtime(
             FlowRuntime(
                 kube_factory=lambda: connect(connection),
-                alerts=AlertSources(record=ReceiverRecordChecker()),
+                alerts=AlertSources(record=ReceiverRecordChecker([self.deployment_id])),
                 notifier=self.notifier,
                 poll_interval_seconds=0.1,
             )
@@ -93,6 +107,45 @@ class ChecklistEngine:
             self.deployment_id, parameters=parameters, tags=tags
         )
         return run.id
+
+    async def start_alert_run(
+        self, alert: AlertEpisodeRef, *, runbook: str, **parameters: Any
+    ) -> UUID:
+        """Start a run for `alert` tagged and labelled as the dispatcher does it."""
+        request = RunRequest(
+            runbook=runbook,
+            deployment=DEPLOYMENT,
+            parameters={
+                **parameters,
+                "alertname": alert.alertname,
+                "alert_fingerprint": alert.fingerprint,
+                "alert_starts_at": alert.starts_at.isoformat(),
+            },
+            idempotency_key=f"{runbook}:{alert.fingerprint}:{alert.starts_at.isoformat()}",
+            alert_fingerprint=alert.fingerprint,
+            alert_starts_at=alert.starts_at,
+            alertname=alert.alertname,
+        )
+        labels: dict[str, bool | int | float | str] = dict(run_labels(request))
+        run = await self.client.create_flow_run_from_deployment(
+            self.deployment_id,
+            parameters=dict(request.parameters),
+            tags=run_tags(request),
+            labels=labels,
+        )
+        return run.id
+
+    async def resolve(self, alert: AlertEpisodeRef) -> None:
+        """Record the alert's resolution, as the receiver does on a resolved notification."""
+        await record_resolution(
+            self.client,
+            AlertResolution(
+                alertname=alert.alertname,
+                fingerprint=alert.fingerprint,
+                starts_at=alert.starts_at,
+                ends_at=datetime.now(UTC),
+            ),
+        )
 
     async def wait_for(
         self, flow_run_id: UUID, *, paused: bool = False, within: float = 60

@@ -58,11 +58,13 @@ def test_faults_are_injected_listed_and_healed_over_http() -> None:
     cluster = build_cluster(nodes=3, clock=FakeClock())
     app = Starlette(routes=[Mount("/simcluster", routes=cluster.admin_routes())])
     with TestClient(app) as client:
-        created = client.post("/simcluster/faults/kube-proxy-down", json={"nodes": ["node-3"]})
+        created = client.post(
+            "/simcluster/faults/kube-proxy-down", json={"nodes": ["node-3"], "persistent": True}
+        )
         assert created.status_code == 201
-        assert created.json()["details"] == {"nodes": ["node-3"]}
+        assert created.json()["details"] == {"nodes": ["node-3"], "persistent": True}
         assert client.get("/simcluster/faults").json()["active"] == {
-            "kube-proxy-down": {"nodes": ["node-3"]}
+            "kube-proxy-down": {"nodes": ["node-3"], "persistent": True}
         }
         assert client.post("/simcluster/faults/no-such-fault", json={}).status_code == 404
         missing = client.post("/simcluster/faults/selector-mismatch", json={"service": "nope"})

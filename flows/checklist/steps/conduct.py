@@ -100,6 +100,8 @@ class ChecklistRun:
         self.record.findings = list(assessment.findings)
         plan = assessment.plan
         self.record.record_plan(plan)
+        # Minute 1 is over once the plan is made; a wait for approval is not scope work.
+        self.record.end_phase(at=self._now())
         if self._parameters.dry_run:
             for action in plan.actions:
                 self.record.record_result(

@@ -1,0 +1,267 @@
+"""Shared benchmark helpers: percentiles, open-loop traffic, webhook payloads and served engines.
+
+Two ways to serve the receiver on 127.0.0.1 with a real Prefect server behind it:
+- `full_engine`: ``assemble_engine`` as ``runbooks up`` builds it (warm executor included), over
+  a simulated cluster; created runs are executed in the engine process.
+- `handoff_engine`: the same receiver, catalog and ``PrefectDispatcher`` without a launcher and
+  without the executor, so runs stay Scheduled: it measures the handoff, not flow execution.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import multiprocessing
+import time
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Literal
+
+from prometheus_client import CollectorRegistry
+
+from engine.app import build_engine_app
+from engine.deployments import deployment_parameters, register_deployments
+from engine.dispatch import PrefectDispatcher
+from engine.intake import catalog_matcher
+from engine.prefect_server import PrefectServer
+from engine.receiver import build_receiver
+from engine.registry import product_deployments
+from engine.startup import Engine
+from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME
+from integrations.alertmanager import ZERO_TIME, WebhookAlert, WebhookNotification
+from integrations.alertmanager.fingerprint import fingerprint_labels
+from runbooks import load_catalog
+from simcluster.manifests import service
+from simcluster.server import SimServer
+from tests.e2e.prefect_environment import local_prefect
+from tests.e2e.served_engine import AUTH, ServedEngine, simulated_access
+
+CHECKLIST = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
+HTTP_PORTS = [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}]
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (NaN for no values)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
+
+
+def describe_ms(name: str, seconds: Sequence[float]) -> str:
+    """One line: count, p50, p99 and max of latencies given in seconds, in milliseconds."""
+    if not seconds:
+        return f"{name:<44} n=0"
+    return (
+        f"{name:<44} n={len(seconds):<5} p50={percentile(seconds, 0.5) * 1000:8.1f} ms  "
+        f"p99={percentile(seconds, 0.99) * 1000:8.1f} ms  max={max(seconds) * 1000:8.1f} ms"
+    )
+
+
+async def open_loop(
+    send: Callable[[int], Coroutine[Any, Any, float]], *, rate: float, count: int
+) -> list[float]:
+    """Start ``send(i)`` for i < count on a fixed schedule (``rate`` per second), whatever the
+    answers; return each call's latency as ``send`` measured it (open loop: a slow answer does
+    not delay the next request, so queueing shows up in the figures).
+    """
+    began = time.perf_counter()
+    calls: list[asyncio.Task[float]] = []
+    for index in range(count):
+        delay = began + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        calls.append(asyncio.create_task(send(index)))
+    return list(await asyncio.gather(*calls))
+
+
+def service_down_labels(namespace: str, name: str) -> dict[str, str]:
+    """A ServiceDown alert's labels (every Service its own cooldown target)."""
+    return {"alertname": "ServiceDown", "namespace": namespace, "service": name}
+
+
+def grouped_notification(
+    alerts: Sequence[Mapping[str, str]], *, starts_at: datetime, group: str
+) -> dict[str, Any]:
+    """A firing version 4 webhook payload carrying several alerts, as one Alertmanager group.
+
+    Args:
+        alerts: Each alert's labels.
+        starts_at: Every alert's startsAt.
+        group: Names the group in its groupKey.
+    """
+    webhook_alerts = [
+        WebhookAlert(
+            status="firing",
+            labels=dict(labels),
+            annotations={"summary": "benchmark"},
+            starts_at=starts_at,
+            ends_at=ZERO_TIME,
+            fingerprint=fingerprint_labels(labels),
+        )
+        for labels in alerts
+    ]
+    notification = WebhookNotification(
+        version="4",
+        group_key=f'{{}}:{{group="{group}"}}',
+        status="firing",
+        receiver="bench",
+        group_labels={"group": group},
+        common_labels={},
+        common_annotations={"summary": "benchmark"},
+        alerts=webhook_alerts,
+    )
+    document = notification.model_dump(mode="json", by_alias=True)
+    for alert in document["alerts"]:
+        alert["endsAt"] = "0001-01-01T00:00:00Z"  # Go's zero time, as Alertmanager sends it
+    return document
+
+
+@dataclass(frozen=True)
+class BenchEngine:
+    """A served engine, its Prefect server and (for the full engine) its simulated cluster."""
+
+    engine: ServedEngine
+    prefect: PrefectServer
+    sim: SimServer | None
+
+    @property
+    def checklist_id(self) -> Any:
+        """The checklist deployment's id."""
+        return self.engine.deployment_ids[CHECKLIST]
+
+    def add_services(self, namespace: str, names: Sequence[str], *, app: str = "web") -> None:
+        """Give the simulated cluster healthy Services selecting ``app`` pods (full engine)."""
+        if self.sim is None:
+            raise RuntimeError("the handoff engine has no cluster")
+        for name in names:
+            self.sim.cluster.create(
+                service(namespace, name, ports=HTTP_PORTS, selector={"app": app})
+            )
+        self.sim.cluster.settle()
+
+
+@contextmanager
+def full_engine(
+    workdir: Path,
+    *,
+    server_settings: Mapping[str, str] | None = None,
+    alertmanager_url: str | None = None,
+) -> Iterator[BenchEngine]:
+    """Prefect server + simulated cluster + ``assemble_engine`` served by uvicorn."""
+    with ExitStack() as parts:
+        prefect = parts.enter_context(
+            local_prefect(workdir / "prefect", server_settings=server_settings)
+        )
+        sim = parts.enter_context(SimServer())
+        kubeconfig = sim.write_kubeconfig(workdir / "engine.kubeconfig", user="engine")
+        engine = ServedEngine(
+            access=simulated_access(kubeconfig), alertmanager_url=alertmanager_url
+        )
+        engine.start()
+        parts.callback(engine.stop)
+        yield BenchEngine(engine=engine, prefect=prefect, sim=sim)
+
+
+@contextmanager
+def handoff_engine(
+    workdir: Path, *, server_settings: Mapping[str, str] | None = None
+) -> Iterator[BenchEngine]:
+    """Prefect server + the receiver and dispatcher alone: runs are created, none executed."""
+
+    async def assemble() -> Engine:
+        specs = product_deployments()
+        catalog = load_catalog(known_deployments=deployment_parameters(specs))
+        deployment_ids = await register_deployments(specs)
+        dispatcher = PrefectDispatcher(deployment_ids)
+
+        async def cluster_ready() -> None:
+            return None
+
+        receiver = build_receiver(
+            dispatcher=dispatcher,
+            matcher=catalog_matcher(catalog),
+            auth=AUTH,
+            registry=CollectorRegistry(),
+            kubernetes_check=cluster_ready,
+        )
+        app = build_engine_app(receiver, services=(), on_shutdown=(dispatcher.aclose,))
+        return Engine(app=app, deployment_ids=deployment_ids)
+
+    with local_prefect(workdir / "prefect", server_settings=server_settings) as prefect:
+        engine = ServedEngine(assemble=assemble)
+        engine.start()
+        try:
+            yield BenchEngine(engine=engine, prefect=prefect, sim=None)
+        finally:
+            engine.stop()
+
+
+@dataclass(frozen=True)
+class EngineEndpoints:
+    """Where an engine served by another process listens (picklable).
+
+    Attributes:
+        url: The engine's base URL.
+        api_url: Its Prefect API.
+        checklist_id: The checklist deployment's id.
+    """
+
+    url: str
+    api_url: str
+    checklist_id: str
+
+
+def _serve_in_child(
+    kind: str, workdir: Path, server_settings: dict[str, str] | None, pipe: Connection
+) -> None:
+    serve = full_engine if kind == "full" else handoff_engine
+    with serve(workdir, server_settings=server_settings) as bench:
+        pipe.send(
+            EngineEndpoints(
+                url=bench.engine.url,
+                api_url=bench.prefect.api_url,
+                checklist_id=str(bench.checklist_id),
+            )
+        )
+        pipe.recv()  # until the parent is done
+
+
+@contextmanager
+def engine_process(
+    kind: Literal["full", "handoff"],
+    workdir: Path,
+    *,
+    server_settings: Mapping[str, str] | None = None,
+    startup_timeout: float = 180.0,
+) -> Iterator[EngineEndpoints]:
+    """Serve `full_engine` or `handoff_engine` from a child process.
+
+    The load generator then has this process (and its interpreter lock) to itself, as
+    Alertmanager would.
+    """
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(
+        target=_serve_in_child,
+        args=(kind, workdir, dict(server_settings or {}) or None, theirs),
+        name=f"bench-engine-{kind}",
+    )
+    child.start()
+    try:
+        if not ours.poll(startup_timeout):
+            raise RuntimeError(f"the {kind} engine did not start within {startup_timeout:g}s")
+        endpoints: EngineEndpoints = ours.recv()
+        yield endpoints
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            ours.send("stop")
+        child.join(timeout=120)
+        if child.is_alive():
+            child.terminate()
+            child.join(timeout=10)

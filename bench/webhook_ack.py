@@ -1,0 +1,190 @@
+"""Benchmark: webhook acknowledgement latency at fixed request rates (open loop).
+
+Run: ``uv run --frozen python -m bench.webhook_ack [--seconds 10] [--rates 50 200]
+[--engine full|handoff]``.
+
+The engine runs in a child process with a real Prefect server (SQLite) behind it: ``full`` is
+``assemble_engine`` (its warm executor runs the created checklist runs against a simulated
+cluster), ``handoff`` the receiver and dispatcher alone (runs stay Scheduled). Requests are sent
+on a fixed schedule by an async httpx client in this process, each a notification with one
+ServiceDown alert for a Service of its own (its own cooldown target), for ``--seconds`` at each
+rate:
+
+1. distinct alerts: every request creates a run (target: p99 <= 25 ms);
+2. duplicates: the same alerts again, so every request finds its run (a redelivery);
+3. where the time goes: the receiver's own handoff histogram (time inside Prefect calls per
+   alert), and Prefect's ``create_flow_run`` called directly at the same rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench.harness import (
+    EngineEndpoints,
+    describe_ms,
+    engine_process,
+    grouped_notification,
+    open_loop,
+    service_down_labels,
+)
+from tests.e2e.served_engine import BEARER
+
+HANDOFF = "runbooks_receiver_handoff_seconds"
+
+
+@dataclass
+class Phase:
+    """One open-loop phase: latencies and the answers' status codes (or transport errors)."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int | str] = field(default_factory=Counter)
+
+    def report(self) -> str:
+        """The phase's figures, one line, plus the status codes seen."""
+        codes = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items(), key=str))
+        return f"{describe_ms(self.name, self.latencies)}  [{codes}]"
+
+
+async def timed_post(
+    client: httpx.AsyncClient, url: str, body: bytes, phase: Phase, headers: dict[str, str]
+) -> float:
+    """POST ``body``; the latency in seconds (also recorded in ``phase``)."""
+    began = time.perf_counter()
+    try:
+        response = await client.post(url, content=body, headers=headers)
+        phase.statuses[response.status_code] += 1
+    except httpx.HTTPError as error:
+        phase.statuses[type(error).__name__] += 1
+    took = time.perf_counter() - began
+    phase.latencies.append(took)
+    return took
+
+
+async def handoff_totals(client: httpx.AsyncClient, url: str) -> tuple[float, float]:
+    """The receiver's submit handoff histogram: (sum of seconds, count) so far."""
+    text = (await client.get(f"{url}/metrics")).text
+    total = count = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.labels.get("operation") != "submit":
+                continue
+            if sample.name == f"{HANDOFF}_sum":
+                total = sample.value
+            elif sample.name == f"{HANDOFF}_count":
+                count = sample.value
+    return total, count
+
+
+async def webhook_phase(
+    client: httpx.AsyncClient,
+    endpoints: EngineEndpoints,
+    *,
+    name: str,
+    bodies: Sequence[bytes],
+    rate: float,
+) -> str:
+    """Send the bodies to the webhook at ``rate``; the phase's line and the handoff mean."""
+    phase = Phase(name)
+    url = f"{endpoints.url}/alertmanager"
+    headers = {**BEARER, "Content-Type": "application/json"}
+    before = await handoff_totals(client, endpoints.url)
+    await open_loop(
+        lambda i: timed_post(client, url, bodies[i], phase, headers), rate=rate, count=len(bodies)
+    )
+    after = await handoff_totals(client, endpoints.url)
+    calls = after[1] - before[1]
+    mean = (after[0] - before[0]) / calls * 1000 if calls else float("nan")
+    return f"{phase.report()}\n{'':<44} receiver inside Prefect calls: mean {mean:.1f} ms/alert"
+
+
+async def bare_create_phase(
+    client: httpx.AsyncClient, endpoints: EngineEndpoints, *, rate: float, count: int
+) -> str:
+    """Prefect's create_flow_run from the deployment, called directly (no receiver)."""
+    phase = Phase(f"Prefect create_flow_run alone @{rate:g}/s")
+    url = f"{endpoints.api_url}/deployments/{endpoints.checklist_id}/create_flow_run"
+    bodies = [
+        orjson.dumps(
+            {
+                "parameters": {"scope": "service", "namespace": "bare", "service": f"s{i}"},
+                "idempotency_key": uuid.uuid4().hex,
+                "tags": ["bench:bare"],
+                "state": {"type": "SCHEDULED"},
+            }
+        )
+        for i in range(count)
+    ]
+    headers = {"Content-Type": "application/json"}
+    await open_loop(
+        lambda i: timed_post(client, url, bodies[i], phase, headers), rate=rate, count=count
+    )
+    return phase.report()
+
+
+def alert_bodies(rate: float, count: int) -> list[bytes]:
+    """One notification per request, each with one ServiceDown alert for its own Service."""
+    starts_at = datetime.now(UTC)
+    return [
+        orjson.dumps(
+            grouped_notification(
+                [service_down_labels("bench", f"ack-{rate:g}-{i}")],
+                starts_at=starts_at,
+                group=f"ack-{rate:g}-{i}",
+            )
+        )
+        for i in range(count)
+    ]
+
+
+async def measure(endpoints: EngineEndpoints, *, rates: Sequence[float], seconds: float) -> None:
+    """Run every phase at every rate and print the figures."""
+    limits = httpx.Limits(max_connections=2000, max_keepalive_connections=2000)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        for rate in rates:
+            count = int(rate * seconds)
+            bodies = alert_bodies(rate, count)
+            print(f"\n--- {rate:g} requests/s for {seconds:g} s ({count} requests) ---", flush=True)
+            for name, phase_bodies in (("distinct alerts", bodies), ("duplicates", bodies)):
+                line = await webhook_phase(
+                    client,
+                    endpoints,
+                    name=f"webhook ack, {name} @{rate:g}/s",
+                    bodies=phase_bodies,
+                    rate=rate,
+                )
+                print(line, flush=True)
+                await asyncio.sleep(2)  # let the engine drain before the next phase
+            print(await bare_create_phase(client, endpoints, rate=rate, count=count), flush=True)
+            await asyncio.sleep(2)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse arguments, start the engine in a child process and measure."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rates", type=float, nargs="+", default=[50.0, 200.0])
+    parser.add_argument("--engine", choices=["full", "handoff"], default="full")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-ack-") as workdir:
+        print(f"engine: {args.engine}; Prefect server: SQLite; target p99 <= 25 ms", flush=True)
+        with engine_process(args.engine, Path(workdir)) as endpoints:
+            asyncio.run(measure(endpoints, rates=args.rates, seconds=args.seconds))
+
+
+if __name__ == "__main__":
+    main()
