@@ -99,7 +99,14 @@ def build_run_request(match: Match, alert: WebhookAlert) -> RunRequest:
     return RunRequest(
         runbook=match.runbook,
         deployment=match.deployment,
-        parameters=dict(match.parameters),
+        parameters={
+            **match.parameters,
+            # Every alert-started run gets its alert's identity (the catalog checks that the
+            # flow accepts it): it re-checks the alert before acting and names it in its report.
+            "alertname": alert.alertname,
+            "alert_fingerprint": alert.fingerprint,
+            "alert_starts_at": alert.starts_at.isoformat(),
+        },
         idempotency_key=idempotency_key(match.runbook, alert.fingerprint, alert.starts_at),
         alert_fingerprint=alert.fingerprint,
         alert_starts_at=alert.starts_at,

@@ -74,7 +74,7 @@ async def assemble_engine(
         FlowRuntime(
             kube_factory=lambda: connect(access.connection),
             alerts=AlertSources(
-                record=ReceiverRecordChecker(),
+                record=ReceiverRecordChecker(deployment_ids.values()),
                 alertmanager=AlertmanagerChecker(alertmanager_url) if alertmanager_url else None,
             ),
         )

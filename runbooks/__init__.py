@@ -23,9 +23,10 @@ from runbooks.model import (
 from runbooks.problems import CatalogError, CatalogProblem
 from runbooks.registry import Catalog
 from runbooks.table import format_table
-from runbooks.validation import KnownDeployments, validate_catalog
+from runbooks.validation import ALERT_IDENTITY_PARAMETERS, KnownDeployments, validate_catalog
 
 __all__ = [
+    "ALERT_IDENTITY_PARAMETERS",
     "SHIPPED_CATALOG",
     "ActionKind",
     "AlertStatus",

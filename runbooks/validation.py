@@ -100,6 +100,11 @@ def _duplicate_names(files: list[RunbookFile]) -> list[CatalogProblem]:
     return problems
 
 
+ALERT_IDENTITY_PARAMETERS = ("alertname", "alert_fingerprint", "alert_starts_at")
+"""Parameters the engine passes to every run an alert starts, so the flow can re-check that its
+alert still fires before it acts and name it in its report; alert-driven flows must accept them."""
+
+
 def _deployment_problems(file: RunbookFile, known: KnownDeployments) -> list[CatalogProblem]:
     runbook = file.runbook
     if runbook is None:
@@ -131,6 +136,18 @@ def _deployment_problems(file: RunbookFile, known: KnownDeployments) -> list[Cat
         for name in runbook.parameters
         if name not in accepted
     ]
+    missing_identity = [name for name in ALERT_IDENTITY_PARAMETERS if name not in accepted]
+    if not runbook.manual_only and missing_identity:
+        problems.append(
+            CatalogProblem(
+                where,
+                file.line_of("deployment"),
+                "deployment",
+                f"deployment {runbook.deployment!r} does not accept the alert's identity "
+                f"({', '.join(missing_identity)}), which every alert-started run receives",
+                "add those parameters to the flow, or make the runbook manual_only",
+            )
+        )
     if runbook.manual_only:
         # Manual runs take their parameters from the operator, so templates may use any
         # parameter the flow accepts; alert-driven templates were checked by the schema.

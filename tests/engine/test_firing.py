@@ -117,7 +117,14 @@ def test_firing_then_resolving_starts_a_run_and_stops_that_episode(
     assert [entry["outcome"] for entry in refired.alerts] == ["duplicate"]
     assert refired.starts_at == fired.starts_at
     [request] = engine.dispatcher.submitted[:1]
-    assert request.parameters == {"scope": "service", "namespace": "prod", "service": "checkout"}
+    assert request.parameters == {
+        "scope": "service",
+        "namespace": "prod",
+        "service": "checkout",
+        "alertname": "ServiceDown",
+        "alert_fingerprint": fired.fingerprint,
+        "alert_starts_at": fired.starts_at.isoformat(),
+    }
     [resolve] = engine.dispatcher.resolved
     assert resolve.alert_starts_at == fired.starts_at
     assert [entry["flow_run_id"] for entry in resolved.alerts] == [created["flow_run_id"]]

@@ -64,7 +64,14 @@ def test_a_firing_alert_plans_one_request_per_matched_runbook() -> None:
 
     [request] = plan.requests
     assert request.runbook == "service-down"
-    assert request.parameters == {"scope": "service", "namespace": "shop", "service": "cart"}
+    assert request.parameters == {
+        "scope": "service",
+        "namespace": "shop",
+        "service": "cart",
+        "alertname": "ServiceDown",
+        "alert_fingerprint": request.alert_fingerprint,
+        "alert_starts_at": request.alert_starts_at.isoformat(),
+    }
     assert request.labels == {"alertname": "ServiceDown", "namespace": "shop", "endpoint": "cart"}
     assert plan.resolve is None
     assert plan.unmatched is None

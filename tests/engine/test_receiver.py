@@ -34,7 +34,14 @@ async def test_a_firing_service_down_alert_creates_one_service_checklist_run(
     [request] = engine.dispatcher.submitted
     assert request.runbook == "service-down"
     assert request.deployment == "service-checklist/service-checklist"
-    assert request.parameters == {"scope": "service", "namespace": "prod", "service": "checkout"}
+    assert request.parameters == {
+        "scope": "service",
+        "namespace": "prod",
+        "service": "checkout",
+        "alertname": "ServiceDown",
+        "alert_fingerprint": CHECKOUT_FINGERPRINT,
+        "alert_starts_at": CHECKOUT_STARTS_AT.isoformat(),
+    }
     assert request.concurrency_key == "service/prod/checkout"
     assert request.alert_fingerprint == CHECKOUT_FINGERPRINT
     assert request.alert_starts_at == CHECKOUT_STARTS_AT

@@ -11,13 +11,19 @@ import pytest
 from runbooks.approval import ActionKind, ApprovalMode
 from runbooks.loader import SHIPPED_CATALOG, load_catalog
 from runbooks.matching import UnmatchedReason, match_alert
-from runbooks.validation import validate_catalog
+from runbooks.validation import ALERT_IDENTITY_PARAMETERS, validate_catalog
 
 FIXTURES = Path(__file__).with_name("fixtures")
 
 # The flow parameters the catalog relies on; the engine injects the real ones from the flows.
 DEPLOYMENTS = {
-    "service-checklist/service-checklist": {"scope", "namespace", "service", "instance"},
+    "service-checklist/service-checklist": {
+        "scope",
+        "namespace",
+        "service",
+        "instance",
+        *ALERT_IDENTITY_PARAMETERS,
+    },
     "kube-proxy-rollback/kube-proxy-rollback": set(),
     "conntrack-cleanup/conntrack-cleanup": {"namespace", "service", "pod_ip", "full_flush"},
 }

@@ -9,7 +9,7 @@ import pytest
 
 from runbooks.loader import load_catalog
 from runbooks.problems import CatalogError, CatalogProblem
-from runbooks.validation import validate_catalog
+from runbooks.validation import ALERT_IDENTITY_PARAMETERS, validate_catalog
 
 VALID = """\
 name: service-down
@@ -29,7 +29,14 @@ cooldown:
 concurrency_key: "service/{namespace}/{service}"
 """
 
-CHECKLIST = {"service-checklist/service-checklist": {"namespace", "service", "scope"}}
+CHECKLIST = {
+    "service-checklist/service-checklist": {
+        "namespace",
+        "service",
+        "scope",
+        *ALERT_IDENTITY_PARAMETERS,
+    }
+}
 
 
 def _write(directory: Path, name: str, text: str) -> Path:
@@ -257,9 +264,22 @@ def test_a_manual_runbook_whose_flow_has_not_landed_is_a_warning_that_still_load
     ]
 
 
+def test_an_alert_runbooks_flow_must_accept_the_alerts_identity(tmp_path: Path) -> None:
+    _write(tmp_path, "r.yaml", VALID)
+    known = {"service-checklist/service-checklist": {"namespace", "service", "alertname"}}
+
+    problems = validate_catalog(tmp_path, known_deployments=known)
+
+    identity = [p for p in problems if "identity" in p.message]
+    assert [(p.field_path, p.blocking) for p in identity] == [("deployment", True)]
+    assert "(alert_fingerprint, alert_starts_at)" in identity[0].message
+
+
 def test_parameters_the_deployment_does_not_accept_are_problems(tmp_path: Path) -> None:
     _write(tmp_path, "r.yaml", VALID)
-    known = {"service-checklist/service-checklist": {"namespace", "svc"}}
+    known = {
+        "service-checklist/service-checklist": {"namespace", "svc", *ALERT_IDENTITY_PARAMETERS}
+    }
 
     (problem,) = validate_catalog(tmp_path, known_deployments=known)
 
@@ -267,7 +287,10 @@ def test_parameters_the_deployment_does_not_accept_are_problems(tmp_path: Path) 
     assert problem.message == (
         "parameter 'service' is not accepted by deployment 'service-checklist/service-checklist'"
     )
-    assert problem.fix == "remove it or rename it to one of: namespace, svc"
+    assert problem.fix == (
+        "remove it or rename it to one of: "
+        "alert_fingerprint, alert_starts_at, alertname, namespace, svc"
+    )
 
 
 MANUAL = """\
