@@ -128,7 +128,7 @@ class PrefectDispatcher:
         *,
         launcher: RunLauncher | None = None,
         api_url: str | None = None,
-        timeout: float = 10.0,
+        timeout: float = 7.0,
         ready_timeout: float = 2.0,
     ) -> None:
         """Create a dispatcher.
@@ -139,6 +139,9 @@ class PrefectDispatcher:
             api_url: The Prefect API; default: PREFECT_API_URL.
             timeout: Longest a call may take, Prefect's own retries included; past it the
                 handoff is unavailable (the receiver answers 503 and Alertmanager retries).
+                Long enough for the client's retries of SQLite's "database is locked" 503s
+                (2 s, then 4 s), and shorter than the receiver's whole-notification timeout
+                (10 s), so an unreachable Prefect is reported, and counted, as such.
             ready_timeout: Longest a readiness check may take.
         """
         self._deployments = dict(deployments)

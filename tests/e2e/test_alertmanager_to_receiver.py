@@ -107,9 +107,16 @@ async def test_alertmanager_fires_and_resolves_through_the_receiver(stack: Stack
     [request] = stack.dispatcher.submitted
     assert request.runbook == "service-down"
     assert request.labels == CHECKOUT
-    assert request.parameters == {"scope": "service", "namespace": "prod", "service": "checkout"}
     assert request.alert_fingerprint == fingerprint
     assert request.alert_starts_at == starts_at
+    assert request.parameters == {
+        "scope": "service",
+        "namespace": "prod",
+        "service": "checkout",
+        "alertname": "ServiceDown",
+        "alert_fingerprint": fingerprint,
+        "alert_starts_at": starts_at.isoformat(),
+    }
     async with AlertmanagerClient(stack.alertmanager.url) as client:
         assert await client.is_firing(fingerprint, labels={"alertname": "ServiceDown"})
         listed = await client.alerts(filter=['alertname="ServiceDown"'])

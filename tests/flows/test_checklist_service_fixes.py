@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from simcluster import resources
 from simcluster.cluster import SimCluster
+from tests.flows.checklist_engine import AlertEpisodeRef
 from tests.flows.conftest import Launch
 
 SERVICE_DOWN = "service-down"
@@ -91,3 +94,23 @@ async def test_a_healthy_service_needs_no_action(launch: Launch) -> None:
     assert engine.mutations() == 0
     assert engine.notifier.requested == []
     assert "**Outcome: nothing_to_do**" in await engine.report(run_id)
+
+
+async def test_an_alert_on_a_healthy_service_ends_with_nothing_to_do_not_recovered(
+    launch: Launch,
+) -> None:
+    engine = await launch("healthy")
+    alert = AlertEpisodeRef("ServiceDown", uuid.uuid4().hex[:16], datetime.now(UTC))
+    try:
+        run_id = await engine.start_alert_run(
+            alert, runbook=SERVICE_DOWN, scope="service", namespace="shop", service="web"
+        )
+        done = await engine.wait_for(run_id)
+    finally:
+        await engine.resolve(alert)  # later tests must not count it
+
+    assert done.name == "NothingToDo", done
+    assert engine.mutations() == 0
+    report = await engine.report(run_id)
+    assert "**Outcome: nothing_to_do**: nothing of warning or critical severity found" in report
+    assert f"- Fingerprint: `{alert.fingerprint}`" in report
