@@ -313,13 +313,6 @@ async def test_alertmanager_retries_while_prefect_is_down_and_the_run_is_created
     assert outcome(run).startswith("COMPLETED: "), outcome(run)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: with Prefect unreachable, Prefect's client retries the create for longer "
-    "than the handoff timeout, and the notification's 10 s timeout (started first) always wins "
-    "over the dispatcher's own 10 s one: the 503 comes only after 10 s (when Alertmanager, with "
-    "a group_interval under 10 s, has already given up) and handoff_unavailable is not counted",
-)
 async def test_while_prefect_is_down_the_receiver_answers_503_promptly_and_counts_it(
     stack: Stack,
 ) -> None:
