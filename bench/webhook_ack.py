@@ -76,8 +76,12 @@ async def timed_post(
 
 
 async def handoff_totals(client: httpx.AsyncClient, url: str) -> tuple[float, float]:
-    """The receiver's submit handoff histogram: (sum of seconds, count) so far."""
-    text = (await client.get(f"{url}/metrics")).text
+    """The receiver's submit handoff histogram: (sum of seconds, count) so far; NaN when the
+    overloaded engine does not answer."""
+    try:
+        text = (await client.get(f"{url}/metrics", timeout=120)).text
+    except httpx.HTTPError:
+        return float("nan"), float("nan")
     total = count = 0.0
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

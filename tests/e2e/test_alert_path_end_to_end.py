@@ -204,9 +204,9 @@ async def test_alerts_through_alertmanager_become_exactly_the_expected_checklist
         }
         assert await runs_of_alert(client, stack.checklist_id, fingerprint_labels(disk)) == []
         finals = await wait_until_final(client, [runs[0].id for runs in found.values()])
-    # Healthy Services: the checklists complete without changing anything. (Several ServiceDown
-    # alerts firing at once, as the receiver's record counts them, are a warning-level scope
-    # finding, so such runs end "recovered" after verifying instead of "nothing_to_do".)
+    # A healthy cluster: the checklists complete and change nothing. (They may end "recovered"
+    # rather than "nothing_to_do": several ServiceDown alerts firing at once, as the receiver's
+    # record counts them, are a warning-level scope finding that only verification steps follow.)
     assert [outcome(run).split(":")[0] for run in finals] == ["COMPLETED"] * 3, finals
     assert mutations(stack.sim) == mutations_before
     for fingerprint, runs in found.items():

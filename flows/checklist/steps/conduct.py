@@ -125,9 +125,9 @@ class ChecklistRun:
         )
         if created or assessment.emergency_service:
             self._clean_up(assessment.emergency_service or "created")
-        if not plan.mutations and not needs_attention(assessment.findings):
-            # Only checks ran and they passed: nothing was broken that this run could see, so
-            # nothing "recovered"; the report says what was checked.
+        if not plan.mutations:
+            # Only checks ran and they passed: this run changed nothing, so nothing
+            # "recovered" (even when a scope finding warned); the report says what was checked.
             self._finish(
                 Outcome.NOTHING_TO_DO,
                 "nothing of warning or critical severity found; checked: "
