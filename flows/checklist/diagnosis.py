@@ -38,6 +38,14 @@ def _subject(observation: Observation) -> str:
     return "cluster"
 
 
+def _alone_summary(observation: Observation) -> str:
+    if observation.namespace and observation.service_name:
+        return "Only this alert fires: look at this Service and its pods first"
+    if observation.instance:
+        return "Only this alert fires: look at this node and its kube-proxy first"
+    return "No other alert of this name fires"
+
+
 def scope_findings(observation: Observation) -> tuple[Finding, ...]:
     """Minute 1: one Service alerting, or many at once (then suspect kube-proxy, CNI, node)."""
     others = observation.other_alerts_firing
@@ -48,7 +56,7 @@ def scope_findings(observation: Observation) -> tuple[Finding, ...]:
             Finding(
                 code=Code.SINGLE_SERVICE_AFFECTED,
                 severity=Severity.INFO,
-                summary="Only this alert fires: look at this Service and its pods first",
+                summary=_alone_summary(observation),
                 subject=_subject(observation),
             ),
         )

@@ -280,3 +280,24 @@ def test_a_pending_pod_shows_its_scheduling_event() -> None:
     assert finding.evidence == (
         "pod web-2: Pending on node-1 (FailedScheduling: 0/3 nodes are available)",
     )
+
+
+@pytest.mark.parametrize(
+    ("observation", "summary"),
+    [
+        (BASE, "Only this alert fires: look at this Service and its pods first"),
+        (
+            replace(cluster_wide(3), instance="node-2", other_alerts_firing=0),
+            "Only this alert fires: look at this node and its kube-proxy first",
+        ),
+        (
+            replace(cluster_wide(3), other_alerts_firing=0),
+            "No other alert of this name fires",
+        ),
+    ],
+)
+def test_an_alert_firing_alone_points_at_what_its_run_is_scoped_to(
+    observation: Observation, summary: str
+) -> None:
+    [alone] = [f for f in diagnose(observation) if f.code is C.SINGLE_SERVICE_AFFECTED]
+    assert alone.summary == summary
