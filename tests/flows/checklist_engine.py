@@ -166,10 +166,19 @@ class ChecklistEngine:
     async def answer(
         self, flow_run_id: UUID, *, approve: bool, by: str = "alice", reason: str = ""
     ) -> None:
-        """Answer the run's approval through Prefect's API (what the UI's resume form sends)."""
-        result = await self.client.resume_flow_run(
-            flow_run_id, run_input={"approve": approve, "by": by, "reason": reason}
-        )
+        """Answer the run's approval through Prefect's API (what the UI's resume form sends).
+
+        Prefect marks a run Suspended a moment before it saves the form's schema, and refuses
+        a resume in between; a human never answers that fast, a test does, so it tries again.
+        """
+        for _ in range(50):
+            result = await self.client.resume_flow_run(
+                flow_run_id, run_input={"approve": approve, "by": by, "reason": reason}
+            )
+            details = getattr(result.details, "reason", "") or ""
+            if result.status.value != "REJECT" or "schema not found" not in details:
+                break
+            await asyncio.sleep(0.1)
         assert result.status.value == "ACCEPT", result
 
     async def report(self, flow_run_id: UUID) -> str:
