@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from integrations.alertmanager import AlertmanagerClient, fingerprint_labels
 from tests.e2e.alertmanager_process import Alertmanager, find_alertmanager, running_alertmanager
+from tests.e2e.prometheus_alerts import prometheus_alert
 from tests.engine.memory_dispatcher import InMemoryDispatcher
 from tests.engine.receiver_harness import TOKEN, Receiver, build_app
 from tests.engine.served import served
@@ -63,20 +63,6 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         yield Stack(alertmanager=alertmanager, receiver=parts)
 
 
-def _alert(
-    labels: dict[str, str], starts_at: datetime, *, ends_at: datetime | None = None
-) -> dict[str, Any]:
-    alert: dict[str, Any] = {
-        "labels": labels,
-        "annotations": {"summary": f"{labels.get('service', 'something')} is down"},
-        "startsAt": starts_at.isoformat(),
-        "generatorURL": "http://127.0.0.1:9090/graph?g0.expr=up%3D%3D0",
-    }
-    if ends_at is not None:
-        alert["endsAt"] = ends_at.isoformat()
-    return alert
-
-
 async def _eventually(
     condition: Callable[[], bool], stack: Stack, *, what: str, within: float = 20.0
 ) -> None:
@@ -93,7 +79,12 @@ async def test_alertmanager_fires_and_resolves_through_the_receiver(stack: Stack
     starts_at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30)
     fingerprint = fingerprint_labels(CHECKOUT)
 
-    stack.alertmanager.post_alerts([_alert(CHECKOUT, starts_at), _alert(DISK, starts_at)])
+    stack.alertmanager.post_alerts(
+        [
+            prometheus_alert(CHECKOUT, starts_at=starts_at),
+            prometheus_alert(DISK, starts_at=starts_at),
+        ]
+    )
 
     await _eventually(lambda: bool(stack.dispatcher.submitted), stack, what="no run was submitted")
     await _eventually(
@@ -124,7 +115,9 @@ async def test_alertmanager_fires_and_resolves_through_the_receiver(stack: Stack
         assert listed[0].status.state == "active"
 
         ends_at = datetime.now(UTC) - timedelta(seconds=1)
-        stack.alertmanager.post_alerts([_alert(CHECKOUT, starts_at, ends_at=ends_at)])
+        stack.alertmanager.post_alerts(
+            [prometheus_alert(CHECKOUT, starts_at=starts_at, ends_at=ends_at)]
+        )
 
         await _eventually(lambda: bool(stack.dispatcher.resolved), stack, what="no resolve arrived")
         [resolved] = stack.dispatcher.resolved
@@ -145,7 +138,9 @@ async def test_alertmanager_retries_while_prefect_is_down_and_the_run_is_created
     stack: Stack,
 ) -> None:
     stack.dispatcher.unavailable = True
-    stack.alertmanager.post_alerts([_alert(CHECKOUT, datetime.now(UTC) - timedelta(seconds=5))])
+    stack.alertmanager.post_alerts(
+        [prometheus_alert(CHECKOUT, starts_at=datetime.now(UTC) - timedelta(seconds=5))]
+    )
 
     await _eventually(
         lambda: (
