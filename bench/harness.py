@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from prometheus_client import CollectorRegistry
 
 from engine.app import build_engine_app
-from engine.deployments import deployment_parameters, register_deployments
+from engine.deployments import deployment_parameters, parameter_checks, register_deployments
 from engine.dispatch import PrefectDispatcher
 from engine.intake import catalog_matcher
 from engine.prefect_server import PrefectServer
@@ -43,6 +43,9 @@ from tests.e2e.served_engine import AUTH, ServedEngine, simulated_access
 
 CHECKLIST = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
 HTTP_PORTS = [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}]
+
+
+Outcome = TypeVar("Outcome")
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -64,14 +67,14 @@ def describe_ms(name: str, seconds: Sequence[float]) -> str:
 
 
 async def open_loop(
-    send: Callable[[int], Coroutine[Any, Any, float]], *, rate: float, count: int
-) -> list[float]:
+    send: Callable[[int], Coroutine[Any, Any, Outcome]], *, rate: float, count: int
+) -> list[Outcome]:
     """Start ``send(i)`` for i < count on a fixed schedule (``rate`` per second), whatever the
-    answers; return each call's latency as ``send`` measured it (open loop: a slow answer does
-    not delay the next request, so queueing shows up in the figures).
+    answers; return what each call returned (open loop: a slow answer does not delay the next
+    request, so queueing shows up in the figures).
     """
     began = time.perf_counter()
-    calls: list[asyncio.Task[float]] = []
+    calls: list[asyncio.Task[Outcome]] = []
     for index in range(count):
         delay = began + index / rate - time.perf_counter()
         if delay > 0:
@@ -178,7 +181,7 @@ def handoff_engine(
         specs = product_deployments()
         catalog = load_catalog(known_deployments=deployment_parameters(specs))
         deployment_ids = await register_deployments(specs)
-        dispatcher = PrefectDispatcher(deployment_ids)
+        dispatcher = PrefectDispatcher(deployment_ids, parameter_checks=parameter_checks(specs))
 
         async def cluster_ready() -> None:
             return None

@@ -3,7 +3,8 @@
 A runbook's ``cooldown`` says how long after a run on a target (``<runbook>:<target>``) another
 alert episode for that target starts nothing. Every run with a cooldown key carries the tag
 ``cooldown:<key>``; the dispatcher asks Prefect for that tag's runs due within the window
-(``expected_start_time``, which for an alert's run is when it was created) and decides here.
+(``expected_start_time``, which for an alert's run is when it was created), for every key of a
+batch of alerts in one read, and decides here.
 
 Which runs count: every run of the key in the window, whatever its state (Scheduled, Running,
 Paused at an approval gate, Completed, Failed, Crashed), because each may have acted or is about
@@ -18,15 +19,15 @@ key), as before, even when another episode's run falls in the window.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterExpectedStartTime,
-    FlowRunFilterIdempotencyKey,
     FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import FlowRun
@@ -37,6 +38,8 @@ COOLDOWN_TAG_PREFIX = "cooldown:"
 #: (the next is held back) plus any cancelled unstarted ones, so this only matters for alerts
 #: flapping more than this often within one cooldown.
 RECENT_RUNS_LIMIT = 20
+#: Keys asked in one read: their limits add up to Prefect's largest page (200).
+KEYS_PER_READ = 10
 
 
 def cooldown_tag(key: str) -> str:
@@ -44,19 +47,11 @@ def cooldown_tag(key: str) -> str:
     return f"{COOLDOWN_TAG_PREFIX}{key}"
 
 
-def recent_runs_filter(key: str, *, since: datetime) -> FlowRunFilter:
-    """The runs of ``key`` due at or after ``since`` (sort newest first when reading)."""
+def recent_runs_filter(keys: Collection[str], *, since: datetime) -> FlowRunFilter:
+    """The runs of any of ``keys`` due at or after ``since`` (sort newest first when reading)."""
     return FlowRunFilter(
-        tags=FlowRunFilterTags(all_=[cooldown_tag(key)]),
+        tags=FlowRunFilterTags(any_=[cooldown_tag(key) for key in keys]),
         expected_start_time=FlowRunFilterExpectedStartTime(after_=since),
-    )
-
-
-def own_run_filter(key: str, idempotency_key: str) -> FlowRunFilter:
-    """The run already created for this very episode, if any (however old)."""
-    return FlowRunFilter(
-        tags=FlowRunFilterTags(all_=[cooldown_tag(key)]),
-        idempotency_key=FlowRunFilterIdempotencyKey(any_=[idempotency_key]),
     )
 
 
@@ -71,19 +66,20 @@ class CooldownHold:
     """A recent run that holds a new episode back.
 
     Attributes:
-        run: The most recent run of the key that counts.
+        run_id: The most recent run of the key that counts.
+        state_name: Its state, for the message.
         age_seconds: How long ago it was due (0 for one due in the future).
     """
 
-    run: FlowRun
+    run_id: UUID
+    state_name: str
     age_seconds: float
 
     def message(self, key: str, seconds: float) -> str:
         """Why no run was created, for the receiver's response and logs."""
-        state = self.run.state.name if self.run.state is not None else "no state"
         return (
             f"cooldown: {key} ran {self.age_seconds:.0f} s ago "
-            f"(flow run {self.run.id}, {state}), cooldown {seconds:g} s"
+            f"(flow run {self.run_id}, {self.state_name}), cooldown {seconds:g} s"
         )
 
 
@@ -105,31 +101,41 @@ def find_hold(
         due = run.expected_start_time or run.created
         age = 0.0 if due is None else (now - due).total_seconds()
         if age <= seconds and counts_for_cooldown(run):
-            holds.append(CooldownHold(run=run, age_seconds=max(age, 0.0)))
+            state = (run.state.name if run.state is not None else None) or "no state"
+            holds.append(CooldownHold(run_id=run.id, state_name=state, age_seconds=max(age, 0.0)))
     return min(holds, key=lambda hold: hold.age_seconds, default=None)
 
 
-async def read_cooldown_hold(
-    client: PrefectClient, key: str, *, seconds: float, idempotency_key: str
-) -> CooldownHold | None:
-    """Ask Prefect for the key's recent runs and decide (one call; two when held back).
+async def read_recent_runs(
+    client: PrefectClient, keys: Collection[str], *, since: datetime
+) -> dict[str, list[FlowRun]]:
+    """The runs of each cooldown key due at or after ``since``, newest first.
 
-    Args:
-        client: The Prefect API.
-        key: The cooldown key.
-        seconds: The cooldown.
-        idempotency_key: The new request's key.
+    Keys are asked ``KEYS_PER_READ`` at a time in one call each; a chunk whose answer fills its
+    limit may have cut some key short, so its keys are then asked one by one.
     """
-    now = datetime.now(UTC)
-    recent = await client.read_flow_runs(
-        flow_run_filter=recent_runs_filter(key, since=now - timedelta(seconds=seconds)),
+    ordered = sorted(keys)
+    found: dict[str, list[FlowRun]] = {key: [] for key in ordered}
+    for first in range(0, len(ordered), KEYS_PER_READ):
+        chunk = ordered[first : first + KEYS_PER_READ]
+        limit = RECENT_RUNS_LIMIT * len(chunk)
+        runs = await _read_recent(client, chunk, since=since, limit=limit)
+        if len(runs) >= limit and len(chunk) > 1:
+            for key in chunk:
+                found[key] = await _read_recent(client, [key], since=since, limit=RECENT_RUNS_LIMIT)
+            continue
+        for run in runs:
+            for tag in run.tags:
+                if tag.startswith(COOLDOWN_TAG_PREFIX) and tag[len(COOLDOWN_TAG_PREFIX) :] in found:
+                    found[tag[len(COOLDOWN_TAG_PREFIX) :]].append(run)
+    return found
+
+
+async def _read_recent(
+    client: PrefectClient, keys: list[str], *, since: datetime, limit: int
+) -> list[FlowRun]:
+    return await client.read_flow_runs(
+        flow_run_filter=recent_runs_filter(keys, since=since),
         sort=FlowRunSort.EXPECTED_START_TIME_DESC,
-        limit=RECENT_RUNS_LIMIT,
+        limit=limit,
     )
-    hold = find_hold(recent, idempotency_key=idempotency_key, now=now, seconds=seconds)
-    if hold is None:
-        return None
-    # In place of the create call it saves: a redelivery of an episode whose run is older than
-    # the window (Alertmanager's repeat_interval) must still find its own run.
-    own = await client.read_flow_runs(flow_run_filter=own_run_filter(key, idempotency_key), limit=1)
-    return None if own else hold

@@ -10,6 +10,8 @@ from uuid import UUID
 from prefect import Flow
 from prefect.types.entrypoint import EntrypointType
 
+from engine.parameter_check import ParameterCheck
+
 
 class DeploymentNameError(ValueError):
     """A deployment spec's name cannot be used (empty or containing '/')."""
@@ -49,6 +51,14 @@ def deployment_parameters(specs: Sequence[DeploymentSpec]) -> dict[str, frozense
     Read from the flow's parameter schema, i.e. its signature; no Prefect API is needed.
     """
     return {spec.full_name: frozenset(spec.flow.parameters.properties) for spec in specs}
+
+
+def parameter_checks(specs: Sequence[DeploymentSpec]) -> dict[str, ParameterCheck]:
+    """Per deployment name, the check of its runs' parameters (`engine.parameter_check`)."""
+    return {
+        spec.full_name: ParameterCheck(spec.flow.parameters.model_dump(), defaults=spec.parameters)
+        for spec in specs
+    }
 
 
 def flows_by_deployment(

@@ -2,12 +2,19 @@
 
 Where the catalog's limits are enforced:
 - cooldown per target, here: a run with a cooldown key is tagged ``cooldown:<key>``; before
-  creating one, the dispatcher reads that tag's recent runs (one API call) and, when one counts
-  (see `engine.cooldown`), creates nothing and returns it with ``suppressed`` set. Submits of one
-  key are serialized in this process, so two episodes arriving together create one run; two
-  replicas submitting different episodes of one key in the same few milliseconds can still both
-  create (the check and the create are two calls); the executor then still runs them one after
-  the other when they share a concurrency key (as the shipped catalog's runbooks do).
+  creating one, the dispatcher reads that tag's recent runs and, when one counts (see
+  `engine.cooldown`), creates nothing and returns it with ``suppressed`` set. Requests are
+  handled in batches, one batch at a time (`engine.batcher`, `engine.submit_plan`), so two
+  episodes of one key arriving together create one run; two replicas submitting different
+  episodes of one key in the same few milliseconds can still both create (the check and the
+  create are two calls); the executor then still runs them one after the other when they share a
+  concurrency key (as the shipped catalog's runbooks do).
+
+A batch costs one read of the keys' existing runs, one read of the cooldown keys' recent runs
+(when any), and one bulk create per deployment (one transaction for up to 100 runs), whatever its
+size: a storm of alerts becomes a few large writes instead of many small ones that contend for
+SQLite's single writer. Redeliveries of keys this process has seen persisted cost no call at all
+(`engine.known_runs`).
 - concurrency per target, in the executor (`engine.executor`): runs are tagged
   ``target:<concurrency_key>`` and none is claimed while another run with its tag is active.
 
@@ -23,14 +30,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.actions import DeploymentFlowRunCreate
 from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterState,
@@ -40,20 +47,26 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.exceptions import Abort
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL
-from prefect.states import Cancelled, Scheduled, to_state_create
+from prefect.states import Cancelled
 from prefect.utilities.engine import propose_state
 
 from engine.alert_record import (
     AlertResolution,
-    as_utc,
-    episode_key,
     is_alert_firing,
     record_resolution,
 )
-from engine.cooldown import cooldown_tag, read_cooldown_hold
-from engine.handoff import HandoffUnavailableError, ResolvedAlert, RunHandle, RunRequest
-from engine.keyed_locks import KeyedLocks
-from engine.targets import target_tag
+from engine.batcher import Batcher
+from engine.handoff import (
+    HandoffUnavailableError,
+    ResolvedAlert,
+    RunHandle,
+    RunRejectedError,
+    RunRequest,
+)
+from engine.known_runs import KnownRuns
+from engine.parameter_check import ParameterCheck
+from engine.run_batches import submit_batch
+from engine.run_tagging import episode_tag, resolved_message
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +74,6 @@ logger = logging.getLogger(__name__)
 #: at an approval gate: engine.approvals withdraws their request instead, so the flow itself
 #: ends as alert_resolved and writes its report.
 WAITING_STATES = frozenset({StateType.SCHEDULED, StateType.PENDING})
-
-
-class RunRejectedError(Exception):
-    """Prefect refused the run (parameters not matching the flow, deployment deleted): a catalog
-    or configuration error that retrying cannot fix."""
 
 
 class UnknownDeploymentError(RunRejectedError):
@@ -78,42 +86,6 @@ class RunLauncher(Protocol):
     def launch(self, flow_run: FlowRun) -> None:
         """Claim and run ``flow_run`` in the background; returns at once."""
         ...
-
-
-def episode_tag(fingerprint: str, starts_at: datetime) -> str:
-    """The tag shared by every run of one alert episode (what a resolution looks up)."""
-    return f"episode:{episode_key(fingerprint, starts_at)}"
-
-
-def run_tags(request: RunRequest) -> list[str]:
-    """The tags a run carries, to find it in the UI and from a resolution or a cooldown check."""
-    tags = [
-        f"alert:{request.alertname}",
-        f"fingerprint:{request.alert_fingerprint}",
-        f"runbook:{request.runbook}",
-        episode_tag(request.alert_fingerprint, request.alert_starts_at),
-    ]
-    if request.concurrency_key:
-        tags.append(target_tag(request.concurrency_key))
-    if request.cooldown_key:
-        tags.append(cooldown_tag(request.cooldown_key))
-    return tags
-
-
-def run_labels(request: RunRequest) -> dict[str, str]:
-    """Key-value labels kept on the run for the record: the alert's labels and its identity."""
-    labels = {f"alert.{name}": value for name, value in request.labels.items()}
-    labels["alert.fingerprint"] = request.alert_fingerprint
-    labels["alert.starts_at"] = as_utc(request.alert_starts_at).isoformat()
-    labels["runbook"] = request.runbook
-    if request.concurrency_key:
-        labels["concurrency_key"] = request.concurrency_key
-    return labels
-
-
-def resolved_message(alert: ResolvedAlert) -> str:
-    """The state message of a run cancelled because its alert resolved."""
-    return f"Alert {alert.alertname} resolved at {as_utc(alert.ends_at).isoformat()}; not needed."
 
 
 class PrefectDispatcher:
@@ -130,6 +102,8 @@ class PrefectDispatcher:
         api_url: str | None = None,
         timeout: float = 7.0,
         ready_timeout: float = 2.0,
+        known_runs: KnownRuns | None = None,
+        parameter_checks: Mapping[str, ParameterCheck] | None = None,
     ) -> None:
         """Create a dispatcher.
 
@@ -143,6 +117,9 @@ class PrefectDispatcher:
                 (2 s, then 4 s), and shorter than the receiver's whole-notification timeout
                 (10 s), so an unreachable Prefect is reported, and counted, as such.
             ready_timeout: Longest a readiness check may take.
+            known_runs: Keys seen persisted, answered without a call; default: a new one.
+            parameter_checks: Parameter checks by deployment name: runs of these are checked
+                here (`engine.parameter_check`) rather than by Prefect's server.
         """
         self._deployments = dict(deployments)
         self._launcher = launcher
@@ -151,58 +128,64 @@ class PrefectDispatcher:
         self._ready_timeout = ready_timeout
         self._client: PrefectClient | None = None
         self._client_lock = asyncio.Lock()
-        self._cooldown_locks = KeyedLocks()
+        # One batch in flight, and our own writes one at a time: SQLite takes a single writer,
+        # and a second one waiting on its lock costs a 503 and the client's 2 s back-off.
+        self._batcher: Batcher[RunRequest, RunHandle] = Batcher(self._submit_batch)
+        self._writes = asyncio.Lock()
+        self._known = known_runs or KnownRuns()
+        self._checks = dict(parameter_checks or {})
+
+    @property
+    def batches(self) -> int:
+        """How many batches this dispatcher has sent to Prefect so far."""
+        return self._batcher.batches
 
     async def submit(self, request: RunRequest) -> RunHandle:
         """Create (or find, for the same idempotency key) the flow run for a matched alert.
 
         When a recent run of the request's cooldown key holds it back, creates nothing and
-        returns that run with ``suppressed`` saying why.
+        returns that run with ``suppressed`` saying why. A key this process has already seen
+        persisted is answered at once; the others join the next batch (see `engine.batcher`).
         """
-        deployment_id = self._deployments.get(request.deployment)
-        if deployment_id is None:
+        if request.deployment not in self._deployments:
             raise UnknownDeploymentError(f"deployment {request.deployment!r} is not registered")
-        key, seconds = request.cooldown_key, request.cooldown_seconds
-        if not key or not seconds:
-            return await self._create(request, deployment_id)
-        async with self._cooldown_locks.hold(key):
-            async with self._available(f"check the cooldown of {key}") as client:
-                hold = await read_cooldown_hold(
-                    client, key, seconds=seconds, idempotency_key=request.idempotency_key
-                )
-            if hold is None:
-                return await self._create(request, deployment_id)
-        message = hold.message(key, seconds)
-        logger.info("no run created for %s: %s", request.runbook, message)
-        return RunHandle(flow_run_id=hold.run.id, created=False, suppressed=message)
-
-    async def _create(self, request: RunRequest, deployment_id: UUID) -> RunHandle:
-        body = DeploymentFlowRunCreate(
-            parameters=dict(request.parameters),
-            tags=run_tags(request),
-            labels=run_labels(request),
-            idempotency_key=request.idempotency_key,
-            state=to_state_create(Scheduled()),
-        ).model_dump(mode="json", exclude_unset=True)
-        try:
-            async with self._available(f"create a run of {request.deployment}") as client:
-                response = await client.request(
-                    "POST",
-                    "/deployments/{id}/create_flow_run",
-                    path_params={"id": deployment_id},
-                    json=body,
-                )
-        except httpx.HTTPStatusError as exc:  # only 4xx get here; 5xx mean unavailable
+        check = self._checks.get(request.deployment)
+        problems = check.problems(request.parameters) if check is not None else []
+        if problems:
             raise RunRejectedError(
-                f"Prefect refused a run of {request.deployment}: "
-                f"{exc.response.status_code} {exc.response.text[:300]}"
-            ) from exc
-        flow_run = FlowRun.model_validate(response.json())
-        # The server answers 201 only to the call that inserted the run (idempotency by key).
-        created = response.status_code == httpx.codes.CREATED
-        if self._launcher is not None and flow_run.state_type == StateType.SCHEDULED:
-            self._launcher.launch(flow_run)
-        return RunHandle(flow_run_id=flow_run.id, created=created)
+                f"Prefect would refuse a run of {request.deployment}: {'; '.join(problems)}"
+            )
+        known = self._known.find(request.idempotency_key)
+        if known is not None:
+            return RunHandle(flow_run_id=known, created=False)
+        return await self._batcher.submit(request)
+
+    async def _submit_batch(
+        self, requests: Sequence[RunRequest]
+    ) -> list[RunHandle | BaseException]:
+        """Hand one batch to Prefect (`engine.run_batches`), remember and start its runs."""
+        deadline = time.monotonic() + self._timeout
+        async with self._available(f"hand off {len(requests)} alert(s)") as client:
+            result = await submit_batch(
+                client,
+                requests,
+                deployments=self._deployments,
+                writes=self._writes,
+                deadline=deadline,
+                validated=self._checks.keys(),
+            )
+        for request, handle in zip(requests, result.handles, strict=True):
+            if not isinstance(handle, RunHandle):
+                continue
+            if handle.suppressed:
+                logger.info("no run created for %s: %s", request.runbook, handle.suppressed)
+            else:
+                self._known.remember(request.idempotency_key, handle.flow_run_id)
+        if self._launcher is not None:
+            for run in result.new_runs:
+                if run.state_type == StateType.SCHEDULED:
+                    self._launcher.launch(run)
+        return result.handles
 
     async def resolve(self, alert: ResolvedAlert) -> list[UUID]:
         """Record the resolution, then cancel the episode's runs that have not started acting."""
@@ -218,7 +201,7 @@ class PrefectDispatcher:
             state=FlowRunFilterState(type=FlowRunFilterStateType(any_=sorted(WAITING_STATES))),
         )
         cancelled: list[UUID] = []
-        async with self._available(f"resolve {alert.alertname}") as client:
+        async with self._available(f"resolve {alert.alertname}") as client, self._writes:
             await record_resolution(client, resolution)
             for run in await client.read_flow_runs(flow_run_filter=waiting):
                 if await _cancel(client, run.id, resolved_message(alert)):
@@ -238,7 +221,8 @@ class PrefectDispatcher:
             raise HandoffUnavailableError(f"Prefect API is not healthy: {response.text[:200]}")
 
     async def aclose(self) -> None:
-        """Close the HTTP client (a later call opens a new one)."""
+        """Stop batching, close the HTTP client (a later call opens a new one)."""
+        await self._batcher.aclose()
         client, self._client = self._client, None
         if client is not None:
             await client.__aexit__(None, None, None)

@@ -14,6 +14,11 @@ class HandoffUnavailableError(Exception):
     Alertmanager retries, and nothing is lost."""
 
 
+class RunRejectedError(Exception):
+    """The run store refused the run (parameters not matching the flow, deployment deleted): a
+    catalog or configuration error that retrying cannot fix."""
+
+
 @dataclass(frozen=True)
 class RunRequest:
     """One matched alert, to become exactly one flow run.

@@ -63,6 +63,13 @@ class ReceiverMetrics:
             ["runbook"],
             registry=registry,
         )
+        self.runs_refused = Counter(
+            f"{_PREFIX}_runs_refused",
+            "Matched alerts whose run the run store refused (parameters that do not fit the flow): "
+            "a catalog or configuration error; retrying cannot fix it.",
+            ["runbook"],
+            registry=registry,
+        )
         self.unmatched_alerts = Counter(
             f"{_PREFIX}_unmatched_alerts",
             "Alerts that started no runbook, by reason.",

@@ -17,6 +17,7 @@ from engine.handoff import (
     ResolvedAlert,
     RunDispatcher,
     RunHandle,
+    RunRejectedError,
     RunRequest,
 )
 from engine.intake import AlertMatcher, Unmatched, plan_alert
@@ -24,7 +25,7 @@ from engine.logs import alert_fields
 from engine.metrics import ReceiverMetrics
 from integrations.alertmanager import WebhookAlert, WebhookNotification
 
-Outcome = Literal["created", "duplicate", "cooldown", "unmatched", "resolved"]
+Outcome = Literal["created", "duplicate", "cooldown", "refused", "unmatched", "resolved"]
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,11 @@ class AlertOutcome:
         fingerprint: The alert's fingerprint.
         alertname: The alert's name.
         outcome: ``created``/``duplicate`` (a run), ``cooldown`` (no run: a recent run on
-            the same target holds it back), ``unmatched``, or ``resolved``.
-        runbook: The runbook, for ``created``, ``duplicate`` and ``cooldown``.
+            the same target holds it back), ``refused`` (no run: the run store refused its
+            parameters, a catalog error), ``unmatched``, or ``resolved``.
+        runbook: The runbook, for ``created``, ``duplicate``, ``cooldown`` and ``refused``.
         flow_run_id: The run created, found, holding it back, or told that its alert resolved.
-        detail: Why an alert is unmatched or held back by a cooldown; empty otherwise.
+        detail: Why an alert is unmatched, held back by a cooldown or refused; empty otherwise.
     """
 
     fingerprint: str
@@ -60,8 +62,9 @@ class NotificationHandler:
         logger: Where to log, one line per alert event.
         timeout_seconds: Longest a whole notification may take to hand off; past it the
             receiver answers 503 so Alertmanager retries rather than giving up on a hung call.
-        max_concurrency: Handoff calls in flight at once, so a large group does not flood the
-            run store.
+        max_concurrency: Resolves in flight at once, so a large resolved group does not flood
+            the run store. Submits need no such bound: the dispatcher sends them in batches,
+            one batch at a time.
     """
 
     def __init__(
@@ -134,23 +137,26 @@ class NotificationHandler:
             )
 
     async def _submit(self, request: RunRequest) -> list[AlertOutcome]:
-        async with self._slots:
-            started = self._clock()
-            try:
-                handle = await self._dispatcher.submit(request)
-            except HandoffUnavailableError as error:
-                self._metrics.handoff_unavailable.labels(operation="submit").inc()
-                self._logger.warning(
-                    "run store unavailable; Alertmanager will retry",
-                    extra=alert_fields(
-                        request.alert_fingerprint, runbook=request.runbook, error=str(error)
-                    ),
-                )
-                raise
-            finally:
-                self._metrics.handoff_seconds.labels(operation="submit").observe(
-                    max(0.0, self._clock() - started)
-                )
+        started = self._clock()
+        try:
+            handle = await self._dispatcher.submit(request)
+        except HandoffUnavailableError as error:
+            self._metrics.handoff_unavailable.labels(operation="submit").inc()
+            self._logger.warning(
+                "run store unavailable; Alertmanager will retry",
+                extra=alert_fields(
+                    request.alert_fingerprint, runbook=request.runbook, error=str(error)
+                ),
+            )
+            raise
+        except RunRejectedError as error:
+            # Answered 200 all the same: Alertmanager's retries cannot fix the catalog, and the
+            # group's other alerts are handed off. The error log and counter make it loud.
+            return [self._refused(request, error)]
+        finally:
+            self._metrics.handoff_seconds.labels(operation="submit").observe(
+                max(0.0, self._clock() - started)
+            )
         outcome, counter, message = self._classify(handle)
         counter.labels(runbook=request.runbook).inc()
         self._logger.info(
@@ -174,6 +180,25 @@ class NotificationHandler:
                 detail=handle.suppressed or "",
             )
         ]
+
+    def _refused(self, request: RunRequest, error: RunRejectedError) -> AlertOutcome:
+        self._metrics.runs_refused.labels(runbook=request.runbook).inc()
+        self._logger.error(
+            "run refused; fix the runbook's parameters (runbooks validate)",
+            extra=alert_fields(
+                request.alert_fingerprint,
+                runbook=request.runbook,
+                deployment=request.deployment,
+                error=str(error),
+            ),
+        )
+        return AlertOutcome(
+            fingerprint=request.alert_fingerprint,
+            alertname=request.alertname,
+            outcome="refused",
+            runbook=request.runbook,
+            detail=str(error),
+        )
 
     def _classify(self, handle: RunHandle) -> tuple[Outcome, Counter, str]:
         """The outcome of a submit, the counter it adds to and the log line it gets."""

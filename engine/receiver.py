@@ -47,14 +47,14 @@ class ReceiverLimits:
         max_body_bytes: Larger bodies are refused with 413 while they are being read.
         handoff_timeout_seconds: Longest a notification's handoff may take before 503.
         readiness_timeout_seconds: Longest each readiness check may take.
-        max_concurrent_handoffs: Handoff calls in flight at once per notification.
+        max_concurrent_resolves: Resolves in flight at once (submits go in batches).
         rejection_log_window_seconds: A rejected group is logged again only after this long.
     """
 
     max_body_bytes: int = MIB
     handoff_timeout_seconds: float = 10.0
     readiness_timeout_seconds: float = 3.0
-    max_concurrent_handoffs: int = 8
+    max_concurrent_resolves: int = 8
     rejection_log_window_seconds: float = 3600.0
 
 
@@ -95,7 +95,7 @@ def build_receiver(
         clock=clock,
         logger=log,
         timeout_seconds=limits.handoff_timeout_seconds,
-        max_concurrency=limits.max_concurrent_handoffs,
+        max_concurrency=limits.max_concurrent_resolves,
     )
 
     def reject(

@@ -23,6 +23,7 @@ from engine.deployments import (
     DeploymentSpec,
     deployment_parameters,
     flows_by_deployment,
+    parameter_checks,
     register_deployments,
 )
 from engine.dispatch import PrefectDispatcher
@@ -81,7 +82,9 @@ async def assemble_engine(
     )
     executor = WarmExecutor(flows_by_deployment(specs, deployment_ids))
     sweeper = ApprovalSweeper(deployment_ids.values())
-    dispatcher = PrefectDispatcher(deployment_ids, launcher=executor)
+    dispatcher = PrefectDispatcher(
+        deployment_ids, launcher=executor, parameter_checks=parameter_checks(specs)
+    )
     probe = connect(access.connection)
     receiver = build_receiver(
         dispatcher=dispatcher,

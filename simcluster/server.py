@@ -39,7 +39,8 @@ def _default_cluster() -> SimCluster:
     return cluster
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0: any free port), for uvicorn's ``sockets=``."""
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
     # listening socket says so, and without it every response waits ~40 ms for delayed ACKs.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -109,7 +110,7 @@ class SimServer:
         enforce_rbac: bool = True,
     ) -> None:
         self.cluster = cluster if cluster is not None else _default_cluster()
-        self._sockets = (_listening_socket(host, port), _listening_socket(host, 0))
+        self._sockets = (listening_socket(host, port), listening_socket(host, 0))
         (http_host, http_port), (https_host, https_port) = (
             s.getsockname()[:2] for s in self._sockets
         )

@@ -23,6 +23,7 @@ from engine.registry import product_deployments
 from engine.startup import Engine, assemble_engine
 from flows.runtime import install_runtime
 from integrations.kubernetes import KubeConnection
+from simcluster.server import listening_socket
 
 TOKEN = "e2e-webhook-token"
 AUTH = WebhookAuth(bearer_token=SecretStr(TOKEN))
@@ -91,9 +92,7 @@ class ServedEngine:
         if self._thread is not None:
             return
         self._failure = None
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
+        sock = listening_socket("127.0.0.1", self.port)
         self._thread = threading.Thread(
             target=self._serve, args=(sock,), name=f"engine-{self.port}", daemon=True
         )

@@ -5,7 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from engine.handoff import HandoffUnavailableError, ResolvedAlert, RunHandle, RunRequest
+from engine.handoff import (
+    HandoffUnavailableError,
+    ResolvedAlert,
+    RunHandle,
+    RunRejectedError,
+    RunRequest,
+)
 
 
 @dataclass
@@ -17,9 +23,12 @@ class InMemoryDispatcher:
         submitted: Every request submitted, in order, including duplicates.
         resolved: Every resolve received, in order.
         runs: Idempotency key -> the run created for it.
+        refused_pods: Alerts with a ``pod`` label in here are refused (`RunRejectedError`), as
+            the run store refuses parameters that do not fit the flow.
     """
 
     unavailable: bool = False
+    refused_pods: set[str] = field(default_factory=set)
     submitted: list[RunRequest] = field(default_factory=list)
     resolved: list[ResolvedAlert] = field(default_factory=list)
     runs: dict[str, uuid.UUID] = field(default_factory=dict)
@@ -29,6 +38,8 @@ class InMemoryDispatcher:
         """Create the run for the request's key, or return the one already there."""
         self._raise_if_down()
         self.submitted.append(request)
+        if request.labels.get("pod") in self.refused_pods:
+            raise RunRejectedError(f"parameter 'pod': {request.labels['pod']!r} is not valid")
         existing = self.runs.get(request.idempotency_key)
         if existing is not None:
             return RunHandle(flow_run_id=existing, created=False)

@@ -16,7 +16,7 @@ from prefect.states import Scheduled
 
 from engine.alert_record import AlertResolution, record_resolution
 from engine.approvals import ReceiverRecordChecker, decide_for_waiting
-from engine.dispatch import run_labels, run_tags
+from engine.run_tagging import run_labels, run_tags
 from flows.approval import ApprovalItem, ApprovalRequest
 from tests.engine.alert_requests import STARTS_AT, run_request
 

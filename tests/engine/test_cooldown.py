@@ -15,8 +15,9 @@ from prefect.client.schemas.objects import FlowRun, State
 from prefect.states import Cancelled, Completed, Failed, Running, Scheduled
 
 from engine.cooldown import cooldown_tag, counts_for_cooldown, find_hold
-from engine.dispatch import PrefectDispatcher, run_tags
+from engine.dispatch import PrefectDispatcher
 from engine.handoff import RunRequest
+from engine.run_tagging import run_tags
 from tests.engine.alert_requests import STARTS_AT, resolved, run_request
 
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=UTC)
@@ -57,7 +58,7 @@ def test_the_most_recent_counting_run_holds_a_new_episode_back() -> None:
     hold = find_hold([older, skipped, newer], idempotency_key="new", now=NOW, seconds=600)
 
     assert hold is not None
-    assert (hold.run.id, hold.age_seconds) == (newer.id, 42)
+    assert (hold.run_id, hold.age_seconds) == (newer.id, 42)
     assert hold.message("service-down:shop/web", 600) == (
         f"cooldown: service-down:shop/web ran 42 s ago (flow run {newer.id}, Completed), "
         "cooldown 600 s"

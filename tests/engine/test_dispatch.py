@@ -12,8 +12,8 @@ from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import StateType
 
-from engine.dispatch import PrefectDispatcher, RunRejectedError, UnknownDeploymentError
-from engine.handoff import RunDispatcher
+from engine.dispatch import PrefectDispatcher, UnknownDeploymentError
+from engine.handoff import RunDispatcher, RunRejectedError
 from tests.engine.alert_requests import resolved, run_request
 
 RECORD = "engine-test-record/engine-test-record"

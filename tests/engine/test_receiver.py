@@ -73,6 +73,22 @@ async def test_each_alert_of_a_group_is_matched_on_its_own_labels(engine: Receiv
     assert len({entry["flow_run_id"] for entry in outcomes}) == 2
 
 
+async def test_an_alert_whose_run_is_refused_is_reported_and_counted_while_the_rest_proceed(
+    engine: Receiver,
+) -> None:
+    engine.dispatcher.refused_pods.add("a")
+
+    response = await engine.post(webhook_body("group_2alerts"))
+
+    assert response.status_code == 200  # a retry cannot fix the catalog: no endless redelivery
+    outcomes = {entry["outcome"]: entry for entry in response.json()["alerts"]}
+    assert set(outcomes) == {"refused", "created"}
+    assert outcomes["refused"]["detail"] == "parameter 'pod': 'a' is not valid"
+    assert outcomes["refused"]["flow_run_id"] is None
+    runbook = outcomes["refused"]["runbook"]
+    assert engine.metric("runbooks_receiver_runs_refused_total", runbook=runbook) == 1
+
+
 async def test_a_redelivered_notification_finds_the_run_it_already_created(
     engine: Receiver,
 ) -> None:

@@ -22,9 +22,9 @@ from prefect.client.schemas.sorting import ArtifactSort
 
 from engine.alert_record import AlertResolution, record_resolution
 from engine.approvals import ApprovalSweeper, ReceiverRecordChecker
-from engine.dispatch import run_labels, run_tags
 from engine.executor import WarmExecutor
 from engine.handoff import RunRequest
+from engine.run_tagging import run_labels, run_tags
 from flows.approval import ApprovalAnswer, ApprovalRequest
 from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME, service_checklist
 from flows.checklist.steps.reporting import report_key

@@ -9,8 +9,8 @@ import pytest
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.states import Completed, Pending, Scheduled
 
-from engine.dispatch import resolved_message, run_labels, run_tags
 from engine.executor import is_due
+from engine.run_tagging import resolved_message, run_labels, run_tags
 from tests.engine.alert_requests import STARTS_AT, resolved, run_request
 
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=UTC)
