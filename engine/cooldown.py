@@ -126,8 +126,9 @@ async def read_recent_runs(
             continue
         for run in runs:
             for tag in run.tags:
-                if tag.startswith(COOLDOWN_TAG_PREFIX) and tag[len(COOLDOWN_TAG_PREFIX) :] in found:
-                    found[tag[len(COOLDOWN_TAG_PREFIX) :]].append(run)
+                key = tag.removeprefix(COOLDOWN_TAG_PREFIX)
+                if key != tag and key in found:
+                    found[key].append(run)
     return found
 
 

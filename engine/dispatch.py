@@ -9,14 +9,12 @@ Where the catalog's limits are enforced:
   episodes of one key in the same few milliseconds can still both create (the check and the
   create are two calls); the executor then still runs them one after the other when they share a
   concurrency key (as the shipped catalog's runbooks do).
-
-A batch costs one read of the keys' existing runs, one read of the cooldown keys' recent runs
-(when any), and one bulk create per deployment (one transaction for up to 100 runs), whatever its
-size: a storm of alerts becomes a few large writes instead of many small ones that contend for
-SQLite's single writer. Redeliveries of keys this process has seen persisted cost no call at all
-(`engine.known_runs`).
 - concurrency per target, in the executor (`engine.executor`): runs are tagged
   ``target:<concurrency_key>`` and none is claimed while another run with its tag is active.
+
+What a batch costs is in `engine.run_batches`: a few calls whatever its size, so a storm of alerts
+becomes a few large writes instead of many small ones contending for SQLite's single writer.
+Redeliveries of keys this process has seen persisted cost no call at all (`engine.known_runs`).
 
 Resolutions are recorded before anything is cancelled, because cancelling is only airtight for
 Scheduled runs (Prefect then refuses Pending, so no executor claims them). Prefect accepts

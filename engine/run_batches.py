@@ -43,6 +43,10 @@ FIRST_BACKOFF = 0.05
 LONGEST_BACKOFF = 1.0
 
 
+class _TransientError(HandoffUnavailableError):
+    """Prefect failed to insert a run for a reason that may pass (a locked database)."""
+
+
 @dataclass
 class BatchResult:
     """What became of a batch.
@@ -96,10 +100,6 @@ async def submit_batch(
             break
         await asyncio.sleep(pause)
     return result
-
-
-class _TransientError(HandoffUnavailableError):
-    """Prefect failed to insert a run for a reason a retry may not meet (a locked database)."""
 
 
 async def _submit_once(

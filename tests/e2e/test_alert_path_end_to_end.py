@@ -1,162 +1,38 @@
 """The whole alert path with the real parts: Alertmanager -> engine -> Prefect -> flow -> cluster.
 
 One Prefect server (SQLite), one simulated cluster and one engine (``assemble_engine`` served by
-uvicorn, warm executor included) serve the module; each test gets its own Alertmanager, so the
-notifications a test sees are its own. Alertmanager re-sends every firing group every couple of
-seconds (a short repeat_interval), so every test also checks that redelivery adds no run.
+uvicorn, warm executor included) serve the package (`conftest.py`); each test gets its own
+Alertmanager, so the notifications a test sees are its own. Alertmanager re-sends every firing
+group every couple of seconds (a short repeat_interval), so every test also checks that
+redelivery adds no run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from uuid import UUID
 
-import httpx
-import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import FlowRun
 
 from engine.alert_record import AlertResolution, resolution_variable_name
-from engine.firing import build_notification
-from engine.prefect_server import PrefectServer
-from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME
 from integrations.alertmanager import fingerprint_labels
-from simcluster.manifests import service
-from simcluster.server import SimServer
-from tests.e2e.alertmanager_process import Alertmanager, find_alertmanager, running_alertmanager
+from tests.e2e.alert_stack import (
+    E2E_MARKS,
+    REPEAT_SECONDS,
+    Stack,
+    eventually,
+    just_now,
+    mutations,
+    outcome,
+    service_down,
+    the_only_run,
+)
+from tests.e2e.alertmanager_process import Alertmanager
 from tests.e2e.flow_runs import runs_of_alert, wait_for_runs, wait_until_final
-from tests.e2e.prefect_environment import local_prefect
 from tests.e2e.prometheus_alerts import prometheus_alert
-from tests.e2e.served_engine import BEARER, TOKEN, ServedEngine, simulated_access
 
-BINARY = find_alertmanager()
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.timeout(180),
-    pytest.mark.skipif(
-        BINARY is None,
-        reason="the Alertmanager binary (prometheus-alertmanager) is not installed; "
-        "scripts/test installs it",
-    ),
-]
-
-CHECKLIST = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
-REPEAT_SECONDS = 2
-#: Alertmanager cancels a notification after max(group_interval, 10 s) (notify.MinTimeout).
-ALERTMANAGER_MIN_TIMEOUT = 10.0
-#: Fast groups, and a repeat of every firing group every couple of seconds: redelivery.
-MUTATING_VERBS = ("create", "update", "patch", "delete", "deletecollection")
-ROUTE = {"group_wait": "1s", "group_interval": "1s", "repeat_interval": f"{REPEAT_SECONDS}s"}
-
-
-#: A runbook's cooldown holds back a second episode on the same target for minutes, so each
-#: test alerts on a Service of its own: healthy copies of shop/web and shop/checkout.
-CASE_SERVICES = {
-    "checkout-redelivery": "checkout",
-    "web-resolve": "web",
-    "checkout-restart": "checkout",
-    "web-outage": "web",
-    "web-prompt": "web",
-}
-HTTP_PORTS = [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}]
-
-
-@dataclass(frozen=True)
-class Stack:
-    """The module's long-lived parts."""
-
-    prefect: PrefectServer
-    engine: ServedEngine
-    sim: SimServer
-
-    @property
-    def checklist_id(self) -> UUID:
-        return self.engine.deployment_ids[CHECKLIST]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("alert-path")
-    with ExitStack() as parts:
-        prefect = parts.enter_context(local_prefect(workdir / "prefect"))
-        sim = parts.enter_context(SimServer())
-        for name, app in CASE_SERVICES.items():
-            sim.cluster.create(service("shop", name, ports=HTTP_PORTS, selector={"app": app}))
-        sim.cluster.settle()
-        kubeconfig = sim.write_kubeconfig(workdir / "engine.kubeconfig", user="engine")
-        engine = ServedEngine(access=simulated_access(kubeconfig))
-        engine.start()
-        parts.callback(engine.stop)
-        yield Stack(prefect=prefect, engine=engine, sim=sim)
-
-
-@pytest.fixture
-def alertmanager(stack: Stack, tmp_path: Path) -> Iterator[Alertmanager]:
-    assert BINARY is not None
-    with running_alertmanager(
-        tmp_path, webhook_url=stack.engine.webhook_url, token=TOKEN, binary=BINARY, route=ROUTE
-    ) as running:
-        yield running
-
-
-def service_down(service: str) -> dict[str, str]:
-    """A ServiceDown alert's labels for Service shop/<service>."""
-    return {
-        "alertname": "ServiceDown",
-        "namespace": "shop",
-        "service": service,
-        "severity": "critical",
-    }
-
-
-def just_now() -> datetime:
-    """A startsAt a moment ago, as Prometheus sends for an alert that just fired."""
-    return datetime.now(UTC) - timedelta(seconds=5)
-
-
-async def eventually(
-    condition: Callable[[], Awaitable[bool]],
-    *,
-    what: str,
-    alertmanager: Alertmanager,
-    within: float = 30.0,
-) -> None:
-    """Wait until ``condition`` holds; fail with Alertmanager's log after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} within {within:g}s; Alertmanager log:\n{alertmanager.log_tail()}")
-        await asyncio.sleep(0.1)
-
-
-def outcome(run: FlowRun) -> str:
-    """A run's final state: its type and the checklist's outcome message."""
-    state = run.state
-    return f"{state.type.value}: {state.message}" if state is not None else "no state"
-
-
-def mutations(sim: SimServer) -> int:
-    """Mutating Kubernetes API requests the simulated cluster has served so far."""
-    return sum(sim.cluster.requests.total(verb=verb) for verb in MUTATING_VERBS)
-
-
-async def the_only_run(stack: Stack, fingerprint: str) -> FlowRun:
-    """The alert's single run, after a few more deliveries had the chance to add another."""
-    async with get_client() as client:
-        await wait_for_runs(client, stack.checklist_id, [fingerprint])
-        await asyncio.sleep(2 * REPEAT_SECONDS + 1)
-        runs = await runs_of_alert(client, stack.checklist_id, fingerprint)
-        assert len(runs) == 1, [run.id for run in runs]
-        [final] = await wait_until_final(client, [runs[0].id])
-    return final
+pytestmark = E2E_MARKS
 
 
 async def test_alerts_through_alertmanager_become_exactly_the_expected_checklist_runs(
@@ -265,81 +141,3 @@ async def test_a_resolve_is_recorded_and_counted(stack: Stack, alertmanager: Ale
             alertname="ServiceDown", fingerprint=fingerprint, starts_at=starts_at, ends_at=ends_at
         )
         assert await runs_of_alert(client, stack.checklist_id, fingerprint) == [run]
-
-
-async def test_alertmanager_retries_across_a_receiver_restart_and_the_run_is_created_once(
-    stack: Stack, alertmanager: Alertmanager
-) -> None:
-    labels = service_down("checkout-restart")
-    await asyncio.to_thread(stack.engine.stop)
-    try:
-        alertmanager.post_alerts([prometheus_alert(labels, starts_at=just_now())])
-
-        async def refused() -> bool:
-            return "connection refused" in alertmanager.log.read_text(errors="replace")
-
-        await eventually(refused, what="Alertmanager never tried", alertmanager=alertmanager)
-    finally:
-        await asyncio.to_thread(stack.engine.start)
-
-    run = await the_only_run(stack, fingerprint_labels(labels))
-    assert outcome(run).startswith("COMPLETED: "), outcome(run)
-    assert (
-        await stack.engine.metric("runbooks_receiver_runs_created_total", runbook="service-down")
-        == 1
-    )
-
-
-async def test_alertmanager_retries_while_prefect_is_down_and_the_run_is_created_once(
-    stack: Stack, alertmanager: Alertmanager
-) -> None:
-    labels = service_down("web-outage")
-    await asyncio.to_thread(stack.prefect.stop)
-    try:
-        alertmanager.post_alerts([prometheus_alert(labels, starts_at=just_now())])
-
-        async def delivery_failed() -> bool:
-            return "Notify for alerts failed" in alertmanager.log.read_text(errors="replace")
-
-        await eventually(
-            delivery_failed,
-            what="no delivery failed while Prefect was down",
-            alertmanager=alertmanager,
-        )
-    finally:
-        await asyncio.to_thread(stack.prefect.start)
-
-    run = await the_only_run(stack, fingerprint_labels(labels))
-    assert outcome(run).startswith("COMPLETED: "), outcome(run)
-
-
-async def test_while_prefect_is_down_the_receiver_answers_503_promptly_and_counts_it(
-    stack: Stack,
-) -> None:
-    notification = build_notification(
-        alertname="ServiceDown",
-        labels=service_down("web-prompt"),
-        resolve=False,
-        starts_at=just_now(),
-        ends_at=just_now(),
-    )
-    unavailable = "runbooks_receiver_handoff_unavailable_total"
-    before = await stack.engine.metric(unavailable, operation="submit")
-    async with httpx.AsyncClient(timeout=30) as client:
-        # As the kubelet's probes do: the engine has reached Prefect before it goes away.
-        assert (await client.get(f"{stack.engine.url}/readyz")).status_code == 200
-    await asyncio.to_thread(stack.prefect.stop)
-    try:
-        async with httpx.AsyncClient(timeout=30) as client:
-            began = time.monotonic()
-            response = await client.post(
-                stack.engine.webhook_url, json=notification, headers=BEARER
-            )
-            took = time.monotonic() - began
-    finally:
-        await asyncio.to_thread(stack.prefect.start)
-
-    assert response.status_code == 503
-    # Alertmanager gives a notification at least 10 s (notify.MinTimeout) before it cancels it.
-    assert took < 0.8 * ALERTMANAGER_MIN_TIMEOUT, f"503 only after {took:.1f}s"
-    assert await stack.engine.metric(unavailable, operation="submit") == before + 1

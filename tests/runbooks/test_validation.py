@@ -2,55 +2,18 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from runbooks.loader import load_catalog
 from runbooks.problems import CatalogError, CatalogProblem
-from runbooks.validation import ALERT_IDENTITY_PARAMETERS, validate_catalog
-
-VALID = """\
-name: service-down
-description: Service has no ready endpoint.
-match:
-  labels:
-    alertname: ServiceDown
-deployment: service-checklist/service-checklist
-parameters:
-  namespace:
-    from_label: namespace
-  service:
-    from_label: [service, endpoint]
-cooldown:
-  duration: 10m
-  target: "{namespace}/{service}"
-concurrency_key: "service/{namespace}/{service}"
-"""
-
-CHECKLIST = {
-    "service-checklist/service-checklist": {
-        "namespace",
-        "service",
-        "scope",
-        *ALERT_IDENTITY_PARAMETERS,
-    }
-}
-
-
-def _write(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def _where(problems: list[CatalogProblem]) -> list[tuple[str, int | None, str]]:
-    return [(Path(p.file).name, p.line, p.field_path) for p in problems]
+from runbooks.validation import validate_catalog
+from tests.runbooks.catalog_files import CHECKLIST, VALID, where, write_runbook
 
 
 def test_a_valid_catalog_has_no_problems(tmp_path: Path) -> None:
-    _write(tmp_path, "service-down.yaml", VALID)
+    write_runbook(tmp_path, "service-down.yaml", VALID)
 
     assert validate_catalog(tmp_path, known_deployments=CHECKLIST) == []
 
@@ -166,7 +129,7 @@ def test_schema_problems_point_at_the_line_and_field(
     fix_part: str,
 ) -> None:
     assert old in VALID
-    _write(tmp_path, "service-down.yaml", VALID.replace(old, new, 1))
+    write_runbook(tmp_path, "service-down.yaml", VALID.replace(old, new, 1))
 
     (problem,) = validate_catalog(tmp_path)
 
@@ -180,20 +143,22 @@ def test_schema_problems_point_at_the_line_and_field(
 
 
 def test_a_yaml_syntax_error_is_reported_with_its_line(tmp_path: Path) -> None:
-    _write(tmp_path, "broken.yaml", "name: a\nmatch:\n  labels: {alertname: X\ndeployment: a/b\n")
+    write_runbook(
+        tmp_path, "broken.yaml", "name: a\nmatch:\n  labels: {alertname: X\ndeployment: a/b\n"
+    )
 
     (problem,) = validate_catalog(tmp_path)
 
-    assert _where([problem]) == [("broken.yaml", 4, "")]
+    assert where([problem]) == [("broken.yaml", 4, "")]
     assert problem.message.startswith("YAML syntax error")
 
 
 def test_a_key_written_twice_is_a_problem_at_the_repeat(tmp_path: Path) -> None:
-    _write(tmp_path, "service-down.yaml", VALID + "deployment: other/other\n")
+    write_runbook(tmp_path, "service-down.yaml", VALID + "deployment: other/other\n")
 
     (problem,) = validate_catalog(tmp_path)
 
-    assert _where([problem]) == [("service-down.yaml", 16, "deployment")]
+    assert where([problem]) == [("service-down.yaml", 16, "deployment")]
     assert (
         problem.message
         == "deployment is written twice (first on line 6); YAML would keep only this one"
@@ -201,142 +166,31 @@ def test_a_key_written_twice_is_a_problem_at_the_repeat(tmp_path: Path) -> None:
 
 
 def test_a_file_that_is_not_a_mapping_is_a_problem(tmp_path: Path) -> None:
-    _write(tmp_path, "list.yml", "- name: a\n")
+    write_runbook(tmp_path, "list.yml", "- name: a\n")
 
-    assert _where(validate_catalog(tmp_path)) == [("list.yml", 1, "")]
+    assert where(validate_catalog(tmp_path)) == [("list.yml", 1, "")]
 
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     text = VALID.replace("name: service-down", "name: Service Down").replace("10m", "soon")
-    _write(tmp_path, "service-down.yaml", text)
+    write_runbook(tmp_path, "service-down.yaml", text)
 
-    assert _where(validate_catalog(tmp_path)) == [
+    assert where(validate_catalog(tmp_path)) == [
         ("service-down.yaml", 1, "name"),
         ("service-down.yaml", 13, "cooldown.duration"),
     ]
 
 
 def test_duplicate_runbook_names_are_reported_on_the_second_file(tmp_path: Path) -> None:
-    _write(tmp_path, "a.yaml", VALID)
-    _write(tmp_path, "b.yaml", "# the same runbook, copied\n" + VALID)
+    write_runbook(tmp_path, "a.yaml", VALID)
+    write_runbook(tmp_path, "b.yaml", "# the same runbook, copied\n" + VALID)
 
     (problem,) = validate_catalog(tmp_path)
 
-    assert _where([problem]) == [("b.yaml", 2, "name")]
+    assert where([problem]) == [("b.yaml", 2, "name")]
     assert (
         problem.message == f"runbook name 'service-down' is already used by {tmp_path / 'a.yaml'}"
     )
-
-
-def test_a_deployment_that_does_not_exist_yet_is_named_with_the_known_ones(tmp_path: Path) -> None:
-    _write(tmp_path, "r.yaml", VALID.replace("service-checklist/service-checklist", "checklist/v2"))
-
-    (problem,) = validate_catalog(tmp_path, known_deployments=CHECKLIST)
-
-    assert _where([problem]) == [("r.yaml", 6, "deployment")]
-    assert problem.message == "deployment 'checklist/v2' does not exist (yet)"
-    assert problem.fix == (
-        "create and register that deployment, or use one of: service-checklist/service-checklist"
-    )
-
-
-def test_an_alert_runbook_with_a_missing_deployment_blocks_loading(tmp_path: Path) -> None:
-    _write(tmp_path, "r.yaml", VALID.replace("service-checklist/service-checklist", "checklist/v2"))
-
-    (problem,) = validate_catalog(tmp_path, known_deployments=CHECKLIST)
-
-    assert problem.blocking
-    with pytest.raises(CatalogError):
-        load_catalog(tmp_path, known_deployments=CHECKLIST)
-
-
-def test_a_manual_runbook_whose_flow_has_not_landed_is_a_warning_that_still_loads(
-    tmp_path: Path,
-) -> None:
-    _write(tmp_path, "c.yaml", MANUAL)
-
-    (problem,) = validate_catalog(tmp_path, known_deployments=CHECKLIST)
-
-    assert not problem.blocking
-    assert str(problem).startswith(f"{tmp_path / 'c.yaml'}:4: warning: deployment")
-    assert [r.name for r in load_catalog(tmp_path, known_deployments=CHECKLIST)] == [
-        "conntrack-cleanup"
-    ]
-
-
-def test_an_alert_runbooks_flow_must_accept_the_alerts_identity(tmp_path: Path) -> None:
-    _write(tmp_path, "r.yaml", VALID)
-    known = {"service-checklist/service-checklist": {"namespace", "service", "alertname"}}
-
-    problems = validate_catalog(tmp_path, known_deployments=known)
-
-    identity = [p for p in problems if "identity" in p.message]
-    assert [(p.field_path, p.blocking) for p in identity] == [("deployment", True)]
-    assert "(alert_fingerprint, alert_starts_at)" in identity[0].message
-
-
-def test_parameters_the_deployment_does_not_accept_are_problems(tmp_path: Path) -> None:
-    _write(tmp_path, "r.yaml", VALID)
-    known = {
-        "service-checklist/service-checklist": {"namespace", "svc", *ALERT_IDENTITY_PARAMETERS}
-    }
-
-    (problem,) = validate_catalog(tmp_path, known_deployments=known)
-
-    assert _where([problem]) == [("r.yaml", 10, "parameters.service")]
-    assert problem.message == (
-        "parameter 'service' is not accepted by deployment 'service-checklist/service-checklist'"
-    )
-    assert problem.fix == (
-        "remove it or rename it to one of: "
-        "alert_fingerprint, alert_starts_at, alertname, namespace, svc"
-    )
-
-
-MANUAL = """\
-name: conntrack-cleanup
-description: Delete stale conntrack entries.
-manual_only: true
-deployment: conntrack-cleanup/conntrack-cleanup
-concurrency_key: "conntrack/{namespace}/{pod_ip}"
-"""
-
-
-def test_manual_templates_may_use_parameters_the_flow_accepts(tmp_path: Path) -> None:
-    _write(tmp_path, "c.yaml", MANUAL)
-    known = {"conntrack-cleanup/conntrack-cleanup": {"namespace", "pod_ip"}}
-
-    assert validate_catalog(tmp_path, known_deployments=known) == []
-
-
-def test_manual_templates_using_parameters_the_flow_lacks_are_problems(tmp_path: Path) -> None:
-    _write(tmp_path, "c.yaml", MANUAL)
-    known = {"conntrack-cleanup/conntrack-cleanup": {"namespace", "service"}}
-
-    (problem,) = validate_catalog(tmp_path, known_deployments=known)
-
-    assert _where([problem]) == [("c.yaml", 5, "concurrency_key")]
-    assert (
-        "uses {pod_ip}, which deployment 'conntrack-cleanup/conntrack-cleanup'" in problem.message
-    )
-
-
-def test_manual_runbooks_have_no_match(tmp_path: Path) -> None:
-    _write(tmp_path, "c.yaml", MANUAL + "match:\n  labels: {alertname: KubeProxyDown}\n")
-
-    (problem,) = validate_catalog(tmp_path)
-
-    assert _where([problem]) == [("c.yaml", 6, "match")]
-    assert problem.message == "match: a manual_only runbook has a match, which would never be used"
-    assert problem.fix == "remove match, or set manual_only: false"
-
-
-def test_manual_runbooks_cannot_read_labels(tmp_path: Path) -> None:
-    _write(tmp_path, "c.yaml", MANUAL + "parameters:\n  namespace:\n    from_label: namespace\n")
-
-    (problem,) = validate_catalog(tmp_path)
-
-    assert _where([problem]) == [("c.yaml", 8, "parameters.namespace.from_label")]
 
 
 @pytest.mark.parametrize(
@@ -352,7 +206,7 @@ def test_an_empty_or_missing_directory_is_a_problem(
     directory = tmp_path / "catalog"
     if files is not None:
         directory.mkdir()
-        _write(directory, "notes.txt", "not a runbook")
+        write_runbook(directory, "notes.txt", "not a runbook")
 
     (problem,) = validate_catalog(directory)
 
@@ -360,13 +214,13 @@ def test_an_empty_or_missing_directory_is_a_problem(
 
 
 def test_load_catalog_raises_with_every_problem(tmp_path: Path) -> None:
-    _write(tmp_path, "a.yaml", VALID.replace("10m", "soon"))
-    _write(tmp_path, "b.yaml", "name: [\n")
+    write_runbook(tmp_path, "a.yaml", VALID.replace("10m", "soon"))
+    write_runbook(tmp_path, "b.yaml", "name: [\n")
 
     with pytest.raises(CatalogError) as raised:
         load_catalog(tmp_path)
 
-    assert _where(list(raised.value.problems)) == [
+    assert where(list(raised.value.problems)) == [
         ("a.yaml", 13, "cooldown.duration"),
         ("b.yaml", 2, ""),
     ]
