@@ -19,6 +19,7 @@ from engine.approvals import ReceiverRecordChecker, decide_for_waiting
 from engine.run_tagging import run_labels, run_tags
 from flows.approval import ApprovalItem, ApprovalRequest
 from tests.engine.alert_requests import STARTS_AT, run_request
+from tests.prefect_runs import create_run_by_hand
 
 ASKED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -87,7 +88,8 @@ async def alert_runs(
     ) -> None:
         request = replace(run_request(deployment, fingerprint=fingerprint), alertname=alertname)
         labels: dict[str, bool | int | float | str] = dict(run_labels(request))
-        run = await prefect_client.create_flow_run_from_deployment(
+        run = await create_run_by_hand(
+            prefect_client,
             deployment_ids[deployment],
             parameters=dict(request.parameters),
             tags=run_tags(request),

@@ -19,6 +19,7 @@ from tests.engine.alert_requests import run_request
 from tests.engine.conftest import SAMPLE_SPECS
 from tests.engine.prefect_waits import wait_for_execution, wait_until_final
 from tests.engine.sample_flows import GATES, executions_of
+from tests.prefect_runs import create_run_by_hand
 
 RECORD = "engine-test-record/engine-test-record"
 RECORD_ASYNC = "engine-test-record-async/engine-test-record-async"
@@ -77,8 +78,8 @@ async def test_a_run_started_by_hand_is_picked_up_by_the_poller(
     executor = new_executor(deployment_ids, poll_interval=0.5)
     await executor.start()
     try:
-        by_hand = await prefect_client.create_flow_run_from_deployment(
-            deployment_ids[RECORD], parameters={"marker": marker}
+        by_hand = await create_run_by_hand(
+            prefect_client, deployment_ids[RECORD], parameters={"marker": marker}
         )
         run = await wait_until_final(prefect_client, by_hand.id)
     finally:
@@ -97,8 +98,8 @@ async def test_two_executors_competing_for_the_same_runs_execute_each_once(
         await replica.start(poll=False)
     try:
         runs = [
-            await prefect_client.create_flow_run_from_deployment(
-                deployment_ids[RECORD], parameters={"marker": marker}
+            await create_run_by_hand(
+                prefect_client, deployment_ids[RECORD], parameters={"marker": marker}
             )
             for marker in markers
         ]

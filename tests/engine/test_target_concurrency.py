@@ -23,6 +23,7 @@ from tests.engine.alert_requests import run_request
 from tests.engine.conftest import SAMPLE_SPECS
 from tests.engine.prefect_waits import wait_for_execution, wait_until_final
 from tests.engine.sample_flows import GATES, executions_of
+from tests.prefect_runs import create_run_by_hand
 
 RECORD = "engine-test-record/engine-test-record"
 GATED = "engine-test-gated/engine-test-gated"
@@ -184,8 +185,11 @@ async def test_a_target_busy_on_another_replica_holds_a_run_started_by_hand_with
     try:
         acting_run = await dispatcher.submit(acting)
         await wait_for_execution(acting.parameters["marker"])
-        by_hand = await prefect_client.create_flow_run_from_deployment(
-            deployment_ids[RECORD], parameters={"marker": marker}, tags=[target_tag(target)]
+        by_hand = await create_run_by_hand(
+            prefect_client,
+            deployment_ids[RECORD],
+            parameters={"marker": marker},
+            tags=[target_tag(target)],
         )
         await asyncio.sleep(1.5)  # several polls of the other replica
         assert await state_of(prefect_client, by_hand.id) == StateType.SCHEDULED

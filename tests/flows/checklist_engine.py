@@ -17,7 +17,7 @@ from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.client.schemas.objects import State, StateType
+from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.client.schemas.sorting import ArtifactSort
 
 from engine.alert_record import AlertResolution, record_resolution
@@ -31,6 +31,7 @@ from flows.checklist.steps.reporting import report_key
 from flows.runtime import AlertSources, FlowRuntime, install_runtime
 from integrations.kubernetes import KubeConnection, connect
 from simcluster.server import SimServer
+from tests.prefect_runs import create_run_by_hand
 
 MUTATING_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 DEPLOYMENT = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
@@ -85,7 +86,7 @@ class ChecklistEngine:
             )
         )
         self.executor = WarmExecutor(
-            {self.deployment_id: service_checklist}, poll_interval=0.1, shutdown_grace=5
+            {self.deployment_id: service_checklist}, poll_interval=1.0, shutdown_grace=5
         )
         await self.executor.start()
         self.sweeper = ApprovalSweeper([self.deployment_id], interval=0.2)
@@ -103,9 +104,10 @@ class ChecklistEngine:
     async def start_run(self, *, runbook: str | None = None, **parameters: Any) -> UUID:
         """Start a run of the deployment, as the dispatcher (with a runbook) or a human does."""
         tags = [f"runbook:{runbook}"] if runbook else []
-        run = await self.client.create_flow_run_from_deployment(
-            self.deployment_id, parameters=parameters, tags=tags
+        run = await create_run_by_hand(
+            self.client, self.deployment_id, parameters=parameters, tags=tags
         )
+        self._launch(run)
         return run.id
 
     async def start_alert_run(
@@ -127,13 +129,20 @@ class ChecklistEngine:
             alertname=alert.alertname,
         )
         labels: dict[str, bool | int | float | str] = dict(run_labels(request))
-        run = await self.client.create_flow_run_from_deployment(
+        run = await create_run_by_hand(
+            self.client,
             self.deployment_id,
             parameters=dict(request.parameters),
             tags=run_tags(request),
             labels=labels,
         )
+        self._launch(run)
         return run.id
+
+    def _launch(self, run: FlowRun) -> None:
+        # As the dispatcher does: a new run goes to the executor at once, not at its next poll.
+        if self.executor is not None:
+            self.executor.launch(run)
 
     async def resolve(self, alert: AlertEpisodeRef) -> None:
         """Record the alert's resolution, as the receiver does on a resolved notification."""

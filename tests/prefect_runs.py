@@ -1,0 +1,44 @@
+"""Runs started by hand in tests, as an operator starts them from the Prefect UI."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.objects import FlowRun
+from prefect.exceptions import PrefectHTTPStatusError
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+BUSY_RETRY_SECONDS = 60.0
+
+
+async def create_run_by_hand(client: PrefectClient, deployment_id: UUID, **options: Any) -> FlowRun:
+    """Create a run of the deployment, trying again at once while SQLite is busy.
+
+    Prefect's SQLite server answers 503 when another writer commits between the reads and the
+    insert of a create (its transactions are deferred). Prefect's client then backs off 2, 4,
+    8, ... s, so a shared test server with flows running can fail all six of its tries; short
+    jittered retries (as the dispatcher makes) ride it out.
+
+    Args:
+        client: A client on the test's Prefect server.
+        deployment_id: The deployment to run.
+        **options: What ``create_flow_run_from_deployment`` takes (parameters, tags, labels).
+
+    Returns:
+        The run, Scheduled.
+    """
+    deadline = time.monotonic() + BUSY_RETRY_SECONDS
+    # Settings are a context variable: this turns the client's own back-off off for this call only.
+    with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}):
+        while True:
+            try:
+                return await client.create_flow_run_from_deployment(deployment_id, **options)
+            except PrefectHTTPStatusError as exc:
+                if exc.response.status_code != 503 or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(random.uniform(0.02, 0.2))
