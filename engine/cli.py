@@ -7,7 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.settings import EngineSettings
+from pydantic import ValidationError
+
+from engine.settings import EngineSettings, settings_error_message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         The process exit code.
     """
     args = build_parser().parse_args(argv)
-    settings = EngineSettings()
+    try:
+        settings = EngineSettings()
+    except ValidationError as error:
+        print(f"error: bad engine settings:\n{settings_error_message(error)}", file=sys.stderr)
+        return 2
     match args.command:
         case "sim":
             from engine.sim_command import run_sim

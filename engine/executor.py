@@ -12,10 +12,9 @@ run with a target finishes here). In this process check and claim are serialized
 alerts arriving together never both pass. Across replicas a window remains: two replicas claiming
 two different runs of one key within one round trip (one's check to its Pending) can both win;
 the dispatcher's cooldown makes such pairs rare, but this is no distributed lock. A run left
-Pending/Running by an engine killed without ``stop`` holds its target until someone sets its
-state in the UI (e.g. Crashed); the wait log names it. Runs started by hand from the UI carry only
-the deployment's tags: no ``target:``, so they neither wait nor hold others back, unless the
-operator adds ``target:<key>`` to the custom run's tags.
+Pending/Running by a killed engine holds its target until `engine.unresponsive_runs` marks it
+Crashed. Runs started by hand from the UI carry only the deployment's tags: no ``target:``, so
+they neither wait nor hold others back, unless the operator adds ``target:<key>`` to the run.
 """
 
 from __future__ import annotations
@@ -35,14 +34,14 @@ from prefect import Flow
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.context import SettingsContext, get_settings_context
-from prefect.events.worker import EventsWorker
 from prefect.exceptions import Abort, Pause
 from prefect.flow_engine import run_flow
-from prefect.logging.handlers import APILogWorker
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 from prefect.states import Crashed, Pending
 from prefect.utilities.engine import propose_state
 
 from engine.daemon_thread import in_daemon_thread
+from engine.run_records import flush_run_records
 from engine.targets import TargetGate, target_key
 
 logger = logging.getLogger(__name__)
@@ -88,6 +87,7 @@ class WarmExecutor:
         max_runs: int = 4,
         poll_interval: float = 2.0,
         shutdown_grace: float = 30.0,
+        heartbeat_seconds: int | None = None,
     ) -> None:
         """Create an executor.
 
@@ -98,6 +98,8 @@ class WarmExecutor:
             poll_interval: Seconds between looks for due Scheduled runs.
             shutdown_grace: Seconds ``stop`` lets running flows finish before marking them
                 Crashed.
+            heartbeat_seconds: Seconds between a running flow's heartbeat events (what
+                ``engine.unresponsive_runs`` watches); None keeps Prefect's setting.
         """
         for flow in flows.values():
             if flow.isgenerator:
@@ -106,6 +108,7 @@ class WarmExecutor:
         self._max_runs = max_runs
         self._poll_interval = poll_interval
         self._shutdown_grace = shutdown_grace
+        self._heartbeat_seconds = heartbeat_seconds
         self._active: dict[UUID, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(max_runs)
         self._claimed: set[UUID] = set()
@@ -123,7 +126,12 @@ class WarmExecutor:
 
     async def start(self, *, poll: bool = True) -> None:
         """Open the API client and (unless ``poll`` is False) start polling for due runs."""
-        self._settings = get_settings_context()
+        self._settings = context = get_settings_context()
+        if self._heartbeat_seconds is not None:
+            settings = context.settings.copy_with_update(
+                updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: self._heartbeat_seconds}
+            )
+            self._settings = SettingsContext(profile=context.profile, settings=settings)
         if not self._settings.settings.api.url:
             # Without it Prefect would start a throwaway ephemeral server per client.
             raise RuntimeError("PREFECT_API_URL is not set; see engine.prefect_server")
@@ -287,12 +295,3 @@ class WarmExecutor:
         if self._client is None:
             raise RuntimeError("WarmExecutor.start() was not awaited")
         return self._client
-
-
-def flush_run_records(timeout: float = 10.0) -> None:
-    """Send the run logs and events Prefect still buffers in this process (before stopping).
-
-    Call it from a thread without an event loop: Prefect's drain then blocks until done.
-    """
-    APILogWorker.drain_all(timeout=timeout)
-    EventsWorker.drain_all(timeout=timeout)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -73,7 +74,44 @@ class EngineSettings(BaseSettings):
         description="Alertmanager's URL, so flows can re-check that their alert still fires.",
     )
 
+    run_heartbeat_seconds: int = Field(
+        default=30,
+        ge=30,
+        description="Seconds between a running flow's heartbeats (Prefect's minimum is 30).",
+    )
+    unresponsive_after_seconds: int = Field(
+        default=120,
+        description=(
+            "A Pending or Running run silent this long (its engine died) is marked Crashed, "
+            "freeing its target; at least twice run_heartbeat_seconds."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _silence_outlasts_heartbeats(self) -> Self:
+        if self.unresponsive_after_seconds < 2 * self.run_heartbeat_seconds:
+            raise ValueError(
+                f"unresponsive_after_seconds ({self.unresponsive_after_seconds}) must be at "
+                f"least twice run_heartbeat_seconds ({self.run_heartbeat_seconds}), or live "
+                "runs are marked Crashed between two heartbeats: raise "
+                "RUNBOOKS_UNRESPONSIVE_AFTER_SECONDS or lower RUNBOOKS_RUN_HEARTBEAT_SECONDS"
+            )
+        return self
+
     @property
     def webhook_token_file(self) -> Path:
         """Where a generated webhook token is kept."""
         return self.state_dir / "webhook-token"
+
+
+def settings_error_message(error: ValidationError) -> str:
+    """One line per bad setting, each named by its environment variable, with the fix."""
+    lines = []
+    for problem in error.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["loc"]:
+            variable = f"RUNBOOKS_{str(problem['loc'][0]).upper()}"
+            lines.append(f"{variable}: {message} (got {problem.get('input')!r})")
+        else:
+            lines.append(message)
+    return "\n".join(lines)

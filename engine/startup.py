@@ -34,6 +34,7 @@ from engine.prefect_server import PrefectServerError, prefect_api
 from engine.receiver import NotReadyError, build_receiver
 from engine.registry import product_deployments
 from engine.settings import EngineSettings
+from engine.unresponsive_runs import watch_for_unresponsive_runs
 from flows.runtime import AlertmanagerChecker, AlertSources, FlowRuntime, install_runtime
 from integrations.kubernetes import ConfigurationError, Kube, KubeError, connect
 from runbooks import CatalogError, load_catalog
@@ -61,16 +62,23 @@ async def assemble_engine(
     specs: tuple[DeploymentSpec, ...],
     alertmanager_url: str | None = None,
     registry: CollectorRegistry | None = None,
+    heartbeat_seconds: int = 30,
+    unresponsive_after_seconds: int = 120,
 ) -> Engine:
     """Register the deployments and wire the receiver, dispatcher, executor and sweeper.
 
-    Needs a Prefect API (``PREFECT_API_URL``). Installs the flows' runtime for this process.
+    Needs a Prefect API (``PREFECT_API_URL``). Installs the flows' runtime for this process,
+    and the automation that marks runs Crashed after ``unresponsive_after_seconds`` without a
+    heartbeat (their engine died).
 
     Raises:
         CatalogError: the runbook catalog has a blocking problem.
     """
     catalog = load_catalog(known_deployments=deployment_parameters(specs))
     deployment_ids = await register_deployments(specs)
+    await watch_for_unresponsive_runs(
+        deployment_ids.values(), silent_seconds=unresponsive_after_seconds
+    )
     install_runtime(
         FlowRuntime(
             kube_factory=lambda: connect(access.connection),
@@ -80,7 +88,9 @@ async def assemble_engine(
             ),
         )
     )
-    executor = WarmExecutor(flows_by_deployment(specs, deployment_ids))
+    executor = WarmExecutor(
+        flows_by_deployment(specs, deployment_ids), heartbeat_seconds=heartbeat_seconds
+    )
     sweeper = ApprovalSweeper(deployment_ids.values())
     dispatcher = PrefectDispatcher(
         deployment_ids, launcher=executor, parameter_checks=parameter_checks(specs)
@@ -175,6 +185,8 @@ async def _serve(
         auth=auth,
         specs=product_deployments(),
         alertmanager_url=settings.alertmanager_url,
+        heartbeat_seconds=settings.run_heartbeat_seconds,
+        unresponsive_after_seconds=settings.unresponsive_after_seconds,
     )
     config = uvicorn.Config(
         engine.app,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from prefect.context import refresh_global_settings_context
 
-from engine.executor import flush_run_records
 from engine.prefect_server import PrefectServer
+from engine.run_records import flush_run_records
 
 _CLIENT_VARIABLES = ("PREFECT_API_URL", "PREFECT_HOME")
 

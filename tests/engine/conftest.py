@@ -12,9 +12,14 @@ from prefect.client.orchestration import PrefectClient, get_client
 from prefect.context import refresh_global_settings_context
 
 from engine.deployments import DeploymentSpec, register_deployments
-from engine.executor import flush_run_records
 from engine.prefect_server import PrefectServer
-from tests.engine.sample_flows import gated_flow, record_async_flow, record_flow
+from engine.run_records import flush_run_records
+from tests.engine.sample_flows import (
+    gated_flow,
+    record_async_flow,
+    record_flow,
+    suspending_flow,
+)
 
 SAMPLE_SPECS = (
     DeploymentSpec(
@@ -26,6 +31,7 @@ SAMPLE_SPECS = (
     ),
     DeploymentSpec(flow=record_async_flow, name="engine-test-record-async"),
     DeploymentSpec(flow=gated_flow, name="engine-test-gated"),
+    DeploymentSpec(flow=suspending_flow, name="engine-test-suspending"),
 )
 
 

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from prefect import flow, task
+from prefect.flow_runs import suspend_flow_run
 from prefect.runtime import flow_run
 
 
@@ -51,8 +52,16 @@ async def record_async_flow(marker: str) -> str:
 
 
 @flow(name="engine-test-gated")
-def gated_flow(marker: str) -> str:
-    """Record an execution, then wait (at most 30 s) for the test to open the marker's gate."""
+def gated_flow(marker: str, wait_seconds: float = 30) -> str:
+    """Record an execution, then wait (at most ``wait_seconds``) for the marker's gate to open."""
     record(marker)
-    GATES.setdefault(marker, threading.Event()).wait(timeout=30)
+    GATES.setdefault(marker, threading.Event()).wait(timeout=wait_seconds)
+    return marker
+
+
+@flow(name="engine-test-suspending")
+def suspending_flow(marker: str) -> str:
+    """Record an execution, then suspend the run (as an approval gate does) for ten minutes."""
+    record(marker)
+    suspend_flow_run(timeout=600)
     return marker

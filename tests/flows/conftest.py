@@ -17,8 +17,8 @@ from prefect.client.orchestration import PrefectClient, get_client
 from prefect.context import refresh_global_settings_context
 
 from engine.deployments import DeploymentSpec, register_deployments
-from engine.executor import flush_run_records
 from engine.prefect_server import PrefectServer
+from engine.run_records import flush_run_records
 from flows.checklist.flow import DEPLOYMENT_DESCRIPTION, DEPLOYMENT_NAME, service_checklist
 from simcluster.rbac import RbacPolicy
 from simcluster.scenarios import build_cluster
