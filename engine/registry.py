@@ -7,13 +7,20 @@ from engine.deployments import DeploymentSpec
 
 def product_deployments() -> tuple[DeploymentSpec, ...]:
     """Every deployment the engine serves (the runbook catalog refers to them by name)."""
-    from flows.checklist.flow import DEPLOYMENT_DESCRIPTION, DEPLOYMENT_NAME, service_checklist
+    from flows.checklist import flow as checklist
+    from flows.rollback import flow as rollback
 
     return (
         DeploymentSpec(
-            flow=service_checklist,
-            name=DEPLOYMENT_NAME,
-            description=DEPLOYMENT_DESCRIPTION,
+            flow=checklist.service_checklist,
+            name=checklist.DEPLOYMENT_NAME,
+            description=checklist.DEPLOYMENT_DESCRIPTION,
+            tags=("service-runbooks",),
+        ),
+        DeploymentSpec(
+            flow=rollback.kube_proxy_rollback,
+            name=rollback.DEPLOYMENT_NAME,
+            description=rollback.DEPLOYMENT_DESCRIPTION,
             tags=("service-runbooks",),
         ),
     )

@@ -3,13 +3,12 @@
 Its parameters are `ChecklistParameters`' fields, flat, so runbooks pass ``scope``,
 ``namespace``, ``service``, ``instance`` as they are and the Prefect UI shows a form with the
 model's descriptions. The approval policy is the runbook's (from the run's ``runbook:`` tag);
-a run started by hand gets `MANUAL_POLICY`. The engine builds the deployment from
+a run started by hand gets `flows.policy.MANUAL_POLICY`. The engine builds the deployment from
 `DEPLOYMENT_NAME`/`DEPLOYMENT_DESCRIPTION` (``engine.deployments.DeploymentSpec``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +18,8 @@ from prefect.runtime import flow_run
 
 from flows.checklist.parameters import ChecklistParameters, Scope
 from flows.checklist.steps.conduct import ChecklistRun
+from flows.policy import policy_for
 from flows.runtime import current_runtime
-from runbooks import ApprovalPolicy, load_catalog
 
 FLOW_NAME = "service-checklist"
 DEPLOYMENT_NAME = "service-checklist"
@@ -30,20 +29,6 @@ DEPLOYMENT_DESCRIPTION = (
     "patches), verify. Mutations wait for approval as the runbook's policy says; the report "
     "is the run's markdown artifact."
 )
-RUNBOOK_TAG = "runbook:"
-MANUAL_POLICY = ApprovalPolicy(auto_approve_for_drills=True)
-"""Runs started by hand: every change needs approval, unless the operator marks a drill."""
-
-
-def policy_for(tags: Iterable[str]) -> tuple[str | None, ApprovalPolicy]:
-    """The runbook a run belongs to (by its ``runbook:<name>`` tag) and its approval policy."""
-    name = next((t.removeprefix(RUNBOOK_TAG) for t in tags if t.startswith(RUNBOOK_TAG)), None)
-    if name is None:
-        return None, MANUAL_POLICY
-    catalog = load_catalog()
-    if name not in catalog:
-        return name, MANUAL_POLICY
-    return name, catalog.get(name).approval
 
 
 def _describe_parameters(function: Any) -> Any:

@@ -8,13 +8,11 @@ observation still calls for it. Only transient API errors are retried.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from typing import Any
 
-from prefect import Task, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import State, TaskRun
 from prefect.context import TaskRunContext
 
 from flows.checklist.actions import CreateEmergencyNodePort, RestartKubeProxyPod
@@ -34,21 +32,12 @@ from flows.checklist.steps.verify import (
     verify_kube_proxy,
 )
 from flows.runtime import AlertRef, AlertStatus, FlowRuntime, current_runtime
-from integrations.kubernetes import TransientKubeError
+from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
 from runbooks.approval import ApprovalPolicy
-
-TASK_RETRIES = 2
-
-
-def retry_on_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry a task only when it failed on a transient Kubernetes API error."""
-    del task, task_run
-    return isinstance(state.result(raise_on_failure=False), TransientKubeError)
 
 
 def _run_scoped(context: TaskRunContext, name: str) -> str:
-    digest = hashlib.sha256(f"{context.task_run.flow_run_id}/{name}".encode()).hexdigest()
-    return f"service-checklist-{digest[:40]}"
+    return run_scoped_key(context, name, flow="service-checklist")
 
 
 def _assessment_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:

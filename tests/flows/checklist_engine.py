@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from prefect import Flow
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.objects import FlowRun, State, StateType
@@ -71,6 +73,8 @@ class ChecklistEngine:
     deployment_id: UUID
     client: PrefectClient
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
+    flow: Flow[..., Any] = service_checklist
+    report_key_of: Callable[[str], str] = report_key
     executor: WarmExecutor | None = None
     sweeper: ApprovalSweeper | None = None
 
@@ -86,7 +90,7 @@ class ChecklistEngine:
             )
         )
         self.executor = WarmExecutor(
-            {self.deployment_id: service_checklist}, poll_interval=1.0, shutdown_grace=5
+            {self.deployment_id: self.flow}, poll_interval=1.0, shutdown_grace=5
         )
         await self.executor.start()
         self.sweeper = ApprovalSweeper([self.deployment_id], interval=0.2)
@@ -190,16 +194,15 @@ class ChecklistEngine:
             await asyncio.sleep(0.1)
         assert result.status.value == "ACCEPT", result
 
-    async def report(self, flow_run_id: UUID) -> str:
-        """The latest version of the run's report artifact."""
+    async def report(self, flow_run_id: UUID, *, key: str | None = None) -> str:
+        """The latest version of the run's report artifact (or of the artifact ``key``)."""
+        key = key or self.report_key_of(str(flow_run_id))
         artifacts = await self.client.read_artifacts(
-            artifact_filter=ArtifactFilter(
-                key=ArtifactFilterKey(any_=[report_key(str(flow_run_id))])
-            ),
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
             sort=ArtifactSort.CREATED_DESC,
             limit=1,
         )
-        assert artifacts, f"no report for run {flow_run_id}"
+        assert artifacts, f"no artifact {key} for run {flow_run_id}"
         return str(artifacts[0].data)
 
     def mutations(self) -> int:
@@ -209,10 +212,17 @@ class ChecklistEngine:
 
 
 def engine_for(
-    sim: SimServer, tmp_path: Path, deployment_id: UUID, client: PrefectClient
+    sim: SimServer,
+    tmp_path: Path,
+    deployment_id: UUID,
+    client: PrefectClient,
+    **options: Any,
 ) -> ChecklistEngine:
-    """A (not yet started) engine over `sim`, acting as the engine's ServiceAccount."""
+    """A (not yet started) engine over `sim`, acting as the engine's ServiceAccount.
+
+    ``options`` are `ChecklistEngine` fields, e.g. another ``flow`` and its ``report_key_of``.
+    """
     kubeconfig = sim.write_kubeconfig(tmp_path / "engine.kubeconfig", user="engine")
     return ChecklistEngine(
-        sim=sim, kubeconfig=kubeconfig, deployment_id=deployment_id, client=client
+        sim=sim, kubeconfig=kubeconfig, deployment_id=deployment_id, client=client, **options
     )

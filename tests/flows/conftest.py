@@ -8,8 +8,10 @@ warm executor and the approval sweeper, which a test may stop and start again (a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -20,6 +22,9 @@ from engine.deployments import DeploymentSpec, register_deployments
 from engine.prefect_server import PrefectServer
 from engine.run_records import flush_run_records
 from flows.checklist.flow import DEPLOYMENT_DESCRIPTION, DEPLOYMENT_NAME, service_checklist
+from flows.rollback import flow as rollback
+from flows.rollback.flow import kube_proxy_rollback
+from flows.rollback.report import report_key as rollback_report_key
 from simcluster.rbac import RbacPolicy
 from simcluster.scenarios import build_cluster
 from simcluster.server import DEPLOY_RBAC_DIR, SimServer
@@ -28,6 +33,11 @@ from tests.flows.checklist_engine import ChecklistEngine, engine_for
 
 CHECKLIST_SPEC = DeploymentSpec(
     flow=service_checklist, name=DEPLOYMENT_NAME, description=DEPLOYMENT_DESCRIPTION
+)
+ROLLBACK_SPEC = DeploymentSpec(
+    flow=kube_proxy_rollback,
+    name=rollback.DEPLOYMENT_NAME,
+    description=rollback.DEPLOYMENT_DESCRIPTION,
 )
 FAST_CLUSTER = SimSettings(
     pod_start_delay=0.05,
@@ -68,11 +78,18 @@ async def prefect_client(prefect_api_url: str) -> AsyncIterator[PrefectClient]:
         yield client
 
 
-@pytest.fixture
-async def launch(
-    checklist_deployment: UUID, prefect_client: PrefectClient, tmp_path: Path
+@pytest.fixture(scope="session")
+def rollback_deployment(prefect_api_url: str) -> UUID:
+    """The kube-proxy rollback registered as deployment ``kube-proxy-rollback/...``."""
+    ids = asyncio.run(register_deployments([ROLLBACK_SPEC]))
+    return ids[ROLLBACK_SPEC.full_name]
+
+
+@contextlib.asynccontextmanager
+async def launcher(
+    deployment_id: UUID, client: PrefectClient, tmp_path: Path, **options: Any
 ) -> AsyncIterator[Launch]:
-    """Start a simulated cluster (scenario, nodes, RBAC policy) and an engine over it."""
+    """Start simulated clusters (scenario, nodes, RBAC policy) with an engine over each."""
     started: list[ChecklistEngine] = []
 
     async def start(
@@ -81,12 +98,33 @@ async def launch(
         cluster = build_cluster(nodes=nodes, scenario=scenario, settings=FAST_CLUSTER)
         cluster.rbac = rbac or RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
         sim = SimServer(cluster).start()
-        engine = engine_for(sim, tmp_path, checklist_deployment, prefect_client)
+        engine = engine_for(sim, tmp_path, deployment_id, client, **options)
         started.append(engine)
         await engine.start()
         return engine
 
-    yield start
-    for engine in started:
-        await engine.stop()
-        engine.sim.stop()
+    try:
+        yield start
+    finally:
+        for engine in started:
+            await engine.stop()
+            engine.sim.stop()
+
+
+@pytest.fixture
+async def launch(
+    checklist_deployment: UUID, prefect_client: PrefectClient, tmp_path: Path
+) -> AsyncIterator[Launch]:
+    """Start a simulated cluster and an engine running the checklist over it."""
+    async with launcher(checklist_deployment, prefect_client, tmp_path) as start:
+        yield start
+
+
+@pytest.fixture
+async def launch_rollback(
+    rollback_deployment: UUID, prefect_client: PrefectClient, tmp_path: Path
+) -> AsyncIterator[Launch]:
+    """Start a simulated cluster and an engine running the kube-proxy rollback over it."""
+    options = {"flow": kube_proxy_rollback, "report_key_of": rollback_report_key}
+    async with launcher(rollback_deployment, prefect_client, tmp_path, **options) as start:
+        yield start

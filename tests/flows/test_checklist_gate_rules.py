@@ -8,9 +8,10 @@ import pytest
 
 from flows.approval import ApprovalInput, Channel, Decision, answer_from_input
 from flows.checklist.actions import RestartAppPod, RestartKubeProxyPod
-from flows.checklist.flow import MANUAL_POLICY, policy_for, service_checklist
+from flows.checklist.flow import service_checklist
 from flows.checklist.parameters import ChecklistParameters
 from flows.checklist.steps.batches import step_groups
+from flows.policy import MANUAL_POLICY, policy_for
 from runbooks.approval import ActionKind, ApprovalMode
 
 NOW = datetime(2025, 1, 10, 9, 5, tzinfo=UTC)

@@ -1,0 +1,22 @@
+"""Which approval policy a flow run follows: its runbook's, or the one for runs started by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from runbooks import ApprovalPolicy, load_catalog
+
+RUNBOOK_TAG = "runbook:"
+MANUAL_POLICY = ApprovalPolicy(auto_approve_for_drills=True)
+"""Runs started by hand: every change needs approval, unless the operator marks a drill."""
+
+
+def policy_for(tags: Iterable[str]) -> tuple[str | None, ApprovalPolicy]:
+    """The runbook a run belongs to (by its ``runbook:<name>`` tag) and its approval policy."""
+    name = next((t.removeprefix(RUNBOOK_TAG) for t in tags if t.startswith(RUNBOOK_TAG)), None)
+    if name is None:
+        return None, MANUAL_POLICY
+    catalog = load_catalog()
+    if name not in catalog:
+        return name, MANUAL_POLICY
+    return name, catalog.get(name).approval

@@ -1,0 +1,1 @@
+"""The kube-proxy DaemonSet rollback flow: plan, back up, approve, roll back, watch, restore."""

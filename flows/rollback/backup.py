@@ -1,0 +1,63 @@
+"""The backup a rollback keeps before it changes anything: the DaemonSet and its ConfigMap."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import yaml
+
+#: Fields the API server owns: dropped so the backup can be applied again as it is.
+SERVER_FIELDS = frozenset(
+    {"uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"}
+)
+
+
+def restorable(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The object without its status and server-owned metadata (``kubectl apply``-able)."""
+    metadata = {k: v for k, v in dict(obj.get("metadata") or {}).items() if k not in SERVER_FIELDS}
+    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": metadata}
+
+
+def backup_markdown(
+    daemon_set: Mapping[str, Any],
+    config_map: Mapping[str, Any] | None,
+    *,
+    revision: int,
+    taken_at: datetime,
+) -> str:
+    """The backup as markdown: each object as a YAML block, and how to restore it.
+
+    Args:
+        daemon_set: The DaemonSet object as read before the rollback.
+        config_map: kube-proxy's ConfigMap as read then (None: it could not be read).
+        revision: The DaemonSet revision the backup holds.
+        taken_at: When it was read.
+    """
+    name = dict(daemon_set.get("metadata") or {}).get("name", "kube-proxy")
+    parts = [
+        f"# Backup of DaemonSet {name} (revision {revision})",
+        "",
+        f"Read at {taken_at.isoformat()}, before the rollback. Restore with "
+        "`kubectl apply -f` on the YAML below, or `kubectl rollout undo "
+        f"daemonset/{name} -n kube-system --to-revision={revision}`.",
+        "",
+        "## DaemonSet",
+        "",
+        "```yaml",
+        yaml.safe_dump(restorable(daemon_set), sort_keys=False).rstrip(),
+        "```",
+    ]
+    if config_map is not None:
+        parts += [
+            "",
+            "## ConfigMap",
+            "",
+            "```yaml",
+            yaml.safe_dump(restorable(config_map), sort_keys=False).rstrip(),
+            "```",
+        ]
+    else:
+        parts += ["", "The ConfigMap could not be read; it is not changed by a rollback."]
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,30 @@
+"""How every flow's tasks retry and key their persisted results."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from prefect import Task
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.context import TaskRunContext
+
+from integrations.kubernetes import TransientKubeError
+
+TASK_RETRIES = 2
+
+
+def retry_on_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry a task only when it failed on a transient Kubernetes API error."""
+    del task, task_run
+    return isinstance(state.result(raise_on_failure=False), TransientKubeError)
+
+
+def run_scoped_key(context: TaskRunContext, name: str, *, flow: str) -> str:
+    """A persisted result's key, unique to the flow run and the step ``name``.
+
+    A run re-run from the top after its approval gets each step's first result back under it,
+    instead of acting again.
+    """
+    digest = hashlib.sha256(f"{context.task_run.flow_run_id}/{name}".encode()).hexdigest()
+    return f"{flow}-{digest[:40]}"

@@ -1,0 +1,1 @@
+"""Tests of the kube-proxy rollback flow."""
