@@ -61,7 +61,9 @@ class ApprovalPolicy(CatalogModel):
         return actions
 
     def mode_for(self, action: ActionKind, *, drill: bool = False) -> ApprovalMode:
-        """Return whether `action` needs approval in this run."""
+        """Return whether `action` needs approval in this run (a full flush always does)."""
+        if action in ALWAYS_REQUIRED:
+            return ApprovalMode.REQUIRED
         if drill and self.auto_approve_for_drills:
             return ApprovalMode.AUTO
         default = ApprovalMode.AUTO if action in SAFE_ACTIONS else ApprovalMode.REQUIRED

@@ -13,8 +13,7 @@ from pydantic import BaseModel, Field
 
 from flows.approval import ApprovalGate, ApprovalItem, Decision, keep_once
 from flows.rollback.plan import RollbackPlan, container_images
-from flows.rollback.record import Decision as DecisionRecord
-from flows.rollback.record import Outcome, RollbackRecord, StepStatus, outcome_state
+from flows.rollback.record import Outcome, RollbackRecord, outcome_state
 from flows.rollback.report import backup_key, render_report, report_key
 from flows.rollback.rollout import Progress
 from flows.rollback.tasks import (
@@ -24,6 +23,7 @@ from flows.rollback.tasks import (
     change_template,
     watch_rollout,
 )
+from flows.run_record import StepStatus, answered, approved_by_policy
 from flows.runtime import FlowRuntime
 from integrations.kubernetes import KubeError
 from runbooks.approval import ActionKind, ApprovalMode, ApprovalPolicy
@@ -138,14 +138,8 @@ class RollbackRun:
             ActionKind.ROLLBACK_KUBE_PROXY, drill=self._parameters.auto_approve
         )
         if mode is ApprovalMode.AUTO:
-            now = self._now()
-            self.record.approval = DecisionRecord(
-                decision="approved",
-                by="runbook policy",
-                channel="drill" if self._parameters.auto_approve else "policy",
-                reason="the policy approves this rollback automatically",
-                requested_at=now,
-                decided_at=now,
+            self.record.approval = approved_by_policy(
+                self._now(), drill=self._parameters.auto_approve
             )
             return True
         gate = ApprovalGate(self._runtime.notifier, now=self._now)
@@ -164,14 +158,7 @@ class RollbackRun:
             self._publish()  # the report shows what waits for approval
         approval = gate.ask(request)
         answer = approval.answer
-        self.record.approval = DecisionRecord(
-            decision=answer.decision.value,
-            by=answer.by,
-            channel=answer.channel.value,
-            reason=answer.reason,
-            requested_at=approval.request.requested_at,
-            decided_at=answer.decided_at,
-        )
+        self.record.approval = answered(approval)
         if answer.approved:
             return True
         timed_out = answer.decision is Decision.TIMED_OUT
@@ -235,6 +222,7 @@ class RollbackRun:
 
 def _approval_item(plan: RollbackPlan) -> ApprovalItem:
     changes = "; ".join(plan.image_changes) or "no image change"
+    at_once = 1 if plan.max_unavailable is None else plan.max_unavailable
     return ApprovalItem(
         key=ActionKind.ROLLBACK_KUBE_PROXY.value,
         description=(
@@ -243,7 +231,7 @@ def _approval_item(plan: RollbackPlan) -> ApprovalItem:
         ),
         blast_radius=(
             f"every kube-proxy pod ({plan.desired_pods} nodes) is replaced, at most "
-            f"{plan.max_unavailable or 1} unavailable at a time; each node re-syncs its "
+            f"{at_once} unavailable at a time; each node re-syncs its "
             "Service rules as its new pod starts"
         ),
         diff=plan.diff,

@@ -10,6 +10,8 @@ from prefect.client.schemas.objects import State
 from prefect.states import Cancelled, Completed, Failed
 from pydantic import BaseModel, Field
 
+from flows.run_record import ApprovalLine, Step, StepStatus
+
 
 class Outcome(StrEnum):
     """How a rollback run ended."""
@@ -25,34 +27,6 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-class StepStatus(StrEnum):
-    """How one step ended."""
-
-    DONE = "done"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
-class Step(BaseModel):
-    """One step of the run: what, how it ended, when, and the evidence."""
-
-    name: str
-    status: StepStatus
-    detail: str
-    at: datetime
-
-
-class Decision(BaseModel):
-    """The human's answer to the approval request."""
-
-    decision: str
-    by: str
-    channel: str
-    reason: str = ""
-    requested_at: datetime
-    decided_at: datetime
-
-
 class RollbackRecord(BaseModel):
     """The run's record; kept across the approval pause, rendered as the report."""
 
@@ -64,7 +38,7 @@ class RollbackRecord(BaseModel):
     to_revision: int | None = None
     image_changes: list[str] = Field(default_factory=list)
     diff: list[str] = Field(default_factory=list)
-    approval: Decision | None = None
+    approval: ApprovalLine | None = None
     steps: list[Step] = Field(default_factory=list)
     outcome: Outcome | None = None
     outcome_detail: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flows.rollback.record import RollbackRecord
+from flows.run_record import approval_table, steps_table
 
 
 def report_key(flow_run_id: str) -> str:
@@ -34,27 +35,7 @@ def render_report(record: RollbackRecord) -> str:
     if record.diff:
         lines += ["", "## Template change", "", "```diff", *record.diff, "```"]
     if record.approval is not None:
-        answer = record.approval
-        lines += [
-            "",
-            "## Approval",
-            "",
-            "| decision | by | channel | asked | answered | reason |",
-            "| --- | --- | --- | --- | --- | --- |",
-            f"| {answer.decision} | {answer.by} | {answer.channel} | "
-            f"{answer.requested_at.isoformat()} | {answer.decided_at.isoformat()} | "
-            f"{answer.reason or ''} |",
-        ]
+        lines += ["", *approval_table(record.approval)]
     if record.steps:
-        lines += [
-            "",
-            "## Steps",
-            "",
-            "| step | status | at | detail |",
-            "| --- | --- | --- | --- |",
-        ]
-        lines += [
-            f"| {step.name} | {step.status.value} | {step.at.isoformat()} | {step.detail} |"
-            for step in record.steps
-        ]
+        lines += ["", *steps_table(record.steps)]
     return "\n".join(lines) + "\n"

@@ -52,10 +52,11 @@ def judge_rollout(
         images: The images of the template being rolled out.
     """
     status = daemon_set.status
+    bound = daemon_set.update_strategy.max_unavailable
     counters = (
         f"{status.updated_number_scheduled}/{status.desired_number_scheduled} updated, "
         f"{status.number_available} available, {status.number_unavailable} unavailable "
-        f"(maxUnavailable {daemon_set.update_strategy.max_unavailable or 1})"
+        f"(maxUnavailable {1 if bound is None else bound})"
     )
     wanted = set(images)
     stuck = sorted(

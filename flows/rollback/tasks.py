@@ -25,8 +25,8 @@ from flows.rollback.plan import (
     plan_rollback,
     rollback_patch,
 )
-from flows.rollback.record import StepStatus
 from flows.rollback.rollout import Progress, RolloutVerdict, judge_rollout
+from flows.run_record import StepStatus
 from flows.runtime import current_runtime
 from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
 from integrations.kubernetes import NotFound, StrategicMergePatch

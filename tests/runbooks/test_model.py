@@ -37,6 +37,12 @@ RESTART = ActionKind.RESTART_KUBE_PROXY_POD
         ({"auto_approve_for_drills": True}, RESTART, True, ApprovalMode.AUTO),
         ({"auto_approve_for_drills": True}, RESTART, False, ApprovalMode.REQUIRED),
         ({"auto_approve_for_drills": False}, RESTART, True, ApprovalMode.REQUIRED),
+        (
+            {"auto_approve_for_drills": True},
+            ActionKind.FLUSH_CONNTRACK,
+            True,
+            ApprovalMode.REQUIRED,
+        ),
     ],
 )
 def test_listed_modes_and_drills_override_the_defaults(

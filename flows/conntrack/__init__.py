@@ -1,0 +1,1 @@
+"""The conntrack cleanup flow: find stale entries, ask, delete only them, count before and after."""

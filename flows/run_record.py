@@ -1,0 +1,89 @@
+"""What every flow's report records: its steps and the approval, as models and markdown tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from flows.approval import Approval
+
+
+class StepStatus(StrEnum):
+    """How one step ended."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class Step(BaseModel):
+    """One step of a run: what, how it ended, when, and the evidence."""
+
+    name: str
+    status: StepStatus
+    detail: str
+    at: datetime
+
+
+class ApprovalLine(BaseModel):
+    """The answer to a run's approval request (or the policy's, when none was needed)."""
+
+    decision: str
+    by: str
+    channel: str
+    reason: str = ""
+    requested_at: datetime
+    decided_at: datetime
+
+
+def answered(approval: Approval) -> ApprovalLine:
+    """The line for a request a human (or the engine's timeout) answered."""
+    answer = approval.answer
+    return ApprovalLine(
+        decision=answer.decision.value,
+        by=answer.by,
+        channel=answer.channel.value,
+        reason=answer.reason,
+        requested_at=approval.request.requested_at,
+        decided_at=answer.decided_at,
+    )
+
+
+def approved_by_policy(now: datetime, *, drill: bool) -> ApprovalLine:
+    """The line for changes the runbook's policy approves without asking."""
+    return ApprovalLine(
+        decision="approved",
+        by="runbook policy",
+        channel="drill" if drill else "policy",
+        reason="the policy approves these changes automatically",
+        requested_at=now,
+        decided_at=now,
+    )
+
+
+def approval_table(line: ApprovalLine) -> list[str]:
+    """The report's approval section."""
+    return [
+        "## Approval",
+        "",
+        "| decision | by | channel | asked | answered | reason |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| {line.decision} | {line.by} | {line.channel} | {line.requested_at.isoformat()} | "
+        f"{line.decided_at.isoformat()} | {line.reason} |",
+    ]
+
+
+def steps_table(steps: list[Step]) -> list[str]:
+    """The report's steps section."""
+    return [
+        "## Steps",
+        "",
+        "| step | status | at | detail |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {step.name} | {step.status.value} | {step.at.isoformat()} | {step.detail} |"
+            for step in steps
+        ),
+    ]
