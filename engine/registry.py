@@ -8,6 +8,7 @@ from engine.deployments import DeploymentSpec
 def product_deployments() -> tuple[DeploymentSpec, ...]:
     """Every deployment the engine serves (the runbook catalog refers to them by name)."""
     from flows.checklist import flow as checklist
+    from flows.conntrack import flow as conntrack
     from flows.rollback import flow as rollback
 
     return (
@@ -21,6 +22,12 @@ def product_deployments() -> tuple[DeploymentSpec, ...]:
             flow=rollback.kube_proxy_rollback,
             name=rollback.DEPLOYMENT_NAME,
             description=rollback.DEPLOYMENT_DESCRIPTION,
+            tags=("service-runbooks",),
+        ),
+        DeploymentSpec(
+            flow=conntrack.conntrack_cleanup,
+            name=conntrack.DEPLOYMENT_NAME,
+            description=conntrack.DEPLOYMENT_DESCRIPTION,
             tags=("service-runbooks",),
         ),
     )

@@ -67,6 +67,7 @@ class Deletion:
     match: Match
     entries: int
     reason: str
+    service: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,5 +190,6 @@ def _deletions_for_services(
                     f"({service.cluster_ip}) answered by {ip}, no longer an endpoint"
                 )
                 match = Match(reply_src=ip, orig_dst=service.cluster_ip)
-                deletions.append(Deletion(table.node, table.pod or "", match, count, reason))
+                owner = (service.namespace, service.name)
+                deletions.append(Deletion(table.node, table.pod or "", match, count, reason, owner))
     return deletions

@@ -22,6 +22,8 @@ from engine.deployments import DeploymentSpec, register_deployments
 from engine.prefect_server import PrefectServer
 from engine.run_records import flush_run_records
 from flows.checklist.flow import DEPLOYMENT_DESCRIPTION, DEPLOYMENT_NAME, service_checklist
+from flows.conntrack import flow as conntrack
+from flows.conntrack.record import report_key as conntrack_report_key
 from flows.rollback import flow as rollback
 from flows.rollback.flow import kube_proxy_rollback
 from flows.rollback.report import report_key as rollback_report_key
@@ -38,6 +40,11 @@ ROLLBACK_SPEC = DeploymentSpec(
     flow=kube_proxy_rollback,
     name=rollback.DEPLOYMENT_NAME,
     description=rollback.DEPLOYMENT_DESCRIPTION,
+)
+CONNTRACK_SPEC = DeploymentSpec(
+    flow=conntrack.conntrack_cleanup,
+    name=conntrack.DEPLOYMENT_NAME,
+    description=conntrack.DEPLOYMENT_DESCRIPTION,
 )
 FAST_CLUSTER = SimSettings(
     pod_start_delay=0.05,
@@ -85,6 +92,13 @@ def rollback_deployment(prefect_api_url: str) -> UUID:
     return ids[ROLLBACK_SPEC.full_name]
 
 
+@pytest.fixture(scope="session")
+def conntrack_deployment(prefect_api_url: str) -> UUID:
+    """The conntrack cleanup registered as deployment ``conntrack-cleanup/...``."""
+    ids = asyncio.run(register_deployments([CONNTRACK_SPEC]))
+    return ids[CONNTRACK_SPEC.full_name]
+
+
 @contextlib.asynccontextmanager
 async def launcher(
     deployment_id: UUID, client: PrefectClient, tmp_path: Path, **options: Any
@@ -127,4 +141,14 @@ async def launch_rollback(
     """Start a simulated cluster and an engine running the kube-proxy rollback over it."""
     options = {"flow": kube_proxy_rollback, "report_key_of": rollback_report_key}
     async with launcher(rollback_deployment, prefect_client, tmp_path, **options) as start:
+        yield start
+
+
+@pytest.fixture
+async def launch_conntrack(
+    conntrack_deployment: UUID, prefect_client: PrefectClient, tmp_path: Path
+) -> AsyncIterator[Launch]:
+    """Start a simulated cluster and an engine running the conntrack cleanup over it."""
+    options = {"flow": conntrack.conntrack_cleanup, "report_key_of": conntrack_report_key}
+    async with launcher(conntrack_deployment, prefect_client, tmp_path, **options) as start:
         yield start
