@@ -8,6 +8,9 @@ from typing import Self
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.slack import SlackCredentials
+from integrations.slack.credentials import SLACK_API_URL
+
 
 class EngineSettings(BaseSettings):
     """Everything the engine is configured with; each field is ``RUNBOOKS_<NAME>`` in the env.
@@ -74,6 +77,20 @@ class EngineSettings(BaseSettings):
         description="Alertmanager's URL, so flows can re-check that their alert still fires.",
     )
 
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Slack app's bot token (xoxb-...): approvals go to Slack."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Slack app's signing secret: verifies button callbacks."
+    )
+    slack_channel: str | None = Field(
+        default=None, description="Channel ID (C...) approval requests are posted to."
+    )
+    slack_api_url: str = Field(default=SLACK_API_URL, description="Slack's Web API base URL.")
+    slack_approvers: str = Field(
+        default="",
+        description="Slack user IDs allowed to answer, comma-separated; empty: the channel.",
+    )
     run_heartbeat_seconds: int = Field(
         default=30,
         ge=30,
@@ -97,6 +114,37 @@ class EngineSettings(BaseSettings):
                 "RUNBOOKS_UNRESPONSIVE_AFTER_SECONDS or lower RUNBOOKS_RUN_HEARTBEAT_SECONDS"
             )
         return self
+
+    @model_validator(mode="after")
+    def _slack_complete(self) -> Self:
+        given = {
+            "RUNBOOKS_SLACK_BOT_TOKEN": self.slack_bot_token,
+            "RUNBOOKS_SLACK_SIGNING_SECRET": self.slack_signing_secret,
+            "RUNBOOKS_SLACK_CHANNEL": self.slack_channel,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if 0 < len(missing) < len(given):
+            raise ValueError(
+                f"Slack approvals need all of {', '.join(given)}: set {', '.join(missing)} "
+                "too, or unset the others to answer approvals in the Prefect UI only"
+            )
+        return self
+
+    def slack_credentials(self) -> SlackCredentials | None:
+        """The Slack app's credentials, when Slack approvals are configured."""
+        if not (self.slack_bot_token and self.slack_signing_secret and self.slack_channel):
+            return None
+        return SlackCredentials(
+            bot_token=self.slack_bot_token,
+            signing_secret=self.slack_signing_secret,
+            channel=self.slack_channel,
+            api_url=self.slack_api_url,
+        )
+
+    @property
+    def slack_approver_ids(self) -> frozenset[str]:
+        """The Slack users allowed to answer (empty: anyone in the channel)."""
+        return frozenset(part.strip() for part in self.slack_approvers.split(",") if part.strip())
 
     @property
     def webhook_token_file(self) -> Path:

@@ -50,6 +50,18 @@ def keep_once(flow_run_id: UUID, key: str, value: str) -> tuple[str, bool]:
         return client.read_flow_run_input(flow_run_id, key), False
 
 
+def read_kept(flow_run_id: UUID, key: str) -> str | None:
+    """The value kept as the run's input `key`, or None when none is."""
+    client: SyncPrefectClient
+    with get_client(sync_client=True) as client:
+        try:
+            return client.read_flow_run_input(flow_run_id, key)
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code == _NOT_FOUND:
+                return None
+            raise
+
+
 def keep_request(request: ApprovalRequest) -> tuple[ApprovalRequest, bool]:
     """Keep `request` with its flow run unless one is kept already for the same gate.
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import State
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from flows.approval import ApprovalGate, ApprovalItem, Decision, keep_once
 from flows.conntrack.plan import CleanupPlan, Target
@@ -46,13 +46,22 @@ class CleanupParameters(BaseModel):
         default=900, gt=0, le=86400, description="How long to wait for approval (then reject)."
     )
 
+    @field_validator("namespace", "service", "pod_ip", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # The Prefect UI's form sends an emptied text field as "".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _one_target(self) -> Self:
         if self.service and not self.namespace:
             raise ValueError("service needs namespace: set namespace to the Service's namespace")
         if self.pod_ip is not None:
             try:
-                ipaddress.ip_address(self.pod_ip)
+                # conntrack prints addresses in their canonical form: compare in that form.
+                self.pod_ip = ipaddress.ip_address(self.pod_ip).compressed
             except ValueError as error:
                 raise ValueError(f"pod_ip {self.pod_ip!r} is not an IP address") from error
             if self.service:

@@ -10,6 +10,7 @@ never by ClusterIP alone, which would also cut the connections to live backends.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -114,7 +115,11 @@ class NoCleanup:
 def plan_cleanup(target: Target, observation: Observation) -> CleanupPlan | NoCleanup:
     """Decide the cleanup for ``target`` from what was observed."""
     reachable = [table for table in observation.nodes if table.pod and table.problem is None]
-    unreachable = tuple(f"{t.node}: {t.problem}" for t in observation.nodes if t not in reachable)
+    unreachable = tuple(
+        f"{t.node}: {t.problem or 'no kube-proxy pod'}"
+        for t in observation.nodes
+        if t not in reachable
+    )
     if target.full_flush:
         flushes = tuple(Flush(t.node, t.pod or "", t.count) for t in reachable)
         if not flushes:
@@ -162,6 +167,14 @@ def _services_of(target: Target, observation: Observation) -> list[ServiceBacken
     ]
 
 
+def _ip_order(ip: str) -> tuple[int, int | str]:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return (2, ip)
+    return (address.version, int(address))
+
+
 def _deletions_for_gone_pod(ip: str, tables: list[NodeTable]) -> list[Deletion]:
     match = Match(reply_src=ip)
     deletions = []
@@ -184,7 +197,7 @@ def _deletions_for_services(
                 for entry in table.entries
                 if entry.dst == service.cluster_ip and entry.reply_src not in service.endpoint_ips
             )
-            for ip, count in sorted(stale.items()):
+            for ip, count in sorted(stale.items(), key=lambda item: _ip_order(item[0])):
                 reason = (
                     f"{count} entries to {service.namespace}/{service.name} "
                     f"({service.cluster_ip}) answered by {ip}, no longer an endpoint"
