@@ -226,8 +226,8 @@ class FakeSlack:
         # One lock over recording and answering, so the recorded order is the answered order.
         with self._lock:
             self._calls.append(call)
-            # Authentication first, as Slack does: a bad token neither uses up an injected
-            # failure nor gets past one.
+            # Authentication first: a bad token neither uses up an injected failure nor
+            # gets past one, so tests of token handling and of failures stay independent.
             if call.token != self._token:
                 return _error("invalid_auth")
             failure = self._take_failure(call.method)
@@ -290,7 +290,8 @@ class FakeSlack:
         stored = next((m for m in self._messages.get(channel, []) if m["ts"] == ts), None)
         if stored is None:
             return {"ok": False, "error": "message_not_found"}
-        # Like Slack, a field left out keeps its old value; an empty blocks list removes them.
+        # A field left out keeps its old value, so an update of the text alone keeps the
+        # blocks; an empty blocks list removes them.
         for field in ("text", "blocks"):
             if field in body:
                 stored[field] = copy.deepcopy(body[field])

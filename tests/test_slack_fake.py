@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from slack_sdk import WebClient
@@ -53,7 +54,7 @@ def test_every_posted_message_gets_its_own_later_ts(client: WebClient) -> None:
     stamps = [client.chat_postMessage(channel=CHANNEL, text=str(i))["ts"] for i in range(5)]
 
     assert len(set(stamps)) == 5
-    assert stamps == sorted(stamps, key=float)
+    assert stamps == sorted(stamps, key=Decimal)
 
 
 def test_update_replaces_the_text_and_blocks_of_the_message_with_that_ts(
@@ -195,6 +196,16 @@ def test_auth_test_and_post_ephemeral_answer_like_slack(client: WebClient) -> No
         "B0123ABCD",
     )
     assert ephemeral["message_ts"]
+
+
+def test_a_method_the_fake_does_not_implement_answers_unknown_method(
+    slack: FakeSlack, client: WebClient
+) -> None:
+    with pytest.raises(SlackApiError) as raised:
+        client.api_call("conversations.list")
+
+    assert raised.value.response["error"] == "unknown_method"
+    assert [c.method for c in slack.calls()] == ["conversations.list"]
 
 
 def test_wait_for_returns_the_calls_once_they_arrived(slack: FakeSlack, client: WebClient) -> None:

@@ -40,7 +40,8 @@ def test_deployment_parameters_are_read_from_the_flows_signatures() -> None:
     assert deployment_parameters(SAMPLE_SPECS) == {
         "engine-test-record/engine-test-record": frozenset({"marker", "note"}),
         "engine-test-record-async/engine-test-record-async": frozenset({"marker"}),
-        "engine-test-gated/engine-test-gated": frozenset({"marker"}),
+        "engine-test-gated/engine-test-gated": frozenset({"marker", "wait_seconds"}),
+        "engine-test-suspending/engine-test-suspending": frozenset({"marker"}),
     }
 
 
