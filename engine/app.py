@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 
 
 class BackgroundService(Protocol):
@@ -27,6 +27,7 @@ def build_engine_app(
     *,
     services: Sequence[BackgroundService],
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """Wrap the receiver so its services start before the first request and stop after the last.
 
@@ -34,6 +35,7 @@ def build_engine_app(
         receiver: The webhook receiver application.
         services: Started in order on startup, stopped in reverse order on shutdown.
         on_shutdown: Coroutines run last on shutdown (closing clients).
+        routes: Served before the receiver's (e.g. Slack's interaction callbacks).
     """
 
     @contextlib.asynccontextmanager
@@ -50,4 +52,4 @@ def build_engine_app(
             for close in on_shutdown:
                 await close()
 
-    return Starlette(routes=[Mount("/", app=receiver)], lifespan=lifespan)
+    return Starlette(routes=[*routes, Mount("/", app=receiver)], lifespan=lifespan)

@@ -13,6 +13,7 @@ import uvicorn
 from prefect.context import refresh_global_settings_context
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
+from starlette.routing import Route
 
 from engine.app import build_engine_app
 from engine.approvals import ApprovalSweeper, ReceiverRecordChecker
@@ -34,9 +35,13 @@ from engine.prefect_server import PrefectServerError, prefect_api
 from engine.receiver import NotReadyError, build_receiver
 from engine.registry import product_deployments
 from engine.settings import EngineSettings
+from engine.slack_actions import SlackActions
 from engine.unresponsive_runs import watch_for_unresponsive_runs
+from flows.approval import LogNotifier
+from flows.approval.slack import SlackNotifier
 from flows.runtime import AlertmanagerChecker, AlertSources, FlowRuntime, install_runtime
 from integrations.kubernetes import ConfigurationError, Kube, KubeError, connect
+from integrations.slack import SlackChannel, SlackCredentials
 from runbooks import CatalogError, load_catalog
 
 logger = logging.getLogger(__name__)
@@ -64,6 +69,7 @@ async def assemble_engine(
     registry: CollectorRegistry | None = None,
     heartbeat_seconds: int = 30,
     unresponsive_after_seconds: int = 120,
+    slack: SlackApprovals | None = None,
 ) -> Engine:
     """Register the deployments and wire the receiver, dispatcher, executor and sweeper.
 
@@ -86,6 +92,7 @@ async def assemble_engine(
                 record=ReceiverRecordChecker(deployment_ids.values()),
                 alertmanager=AlertmanagerChecker(alertmanager_url) if alertmanager_url else None,
             ),
+            notifier=slack.notifier() if slack else LogNotifier(),
         )
     )
     executor = WarmExecutor(
@@ -108,8 +115,43 @@ async def assemble_engine(
         await dispatcher.aclose()
         probe.close()
 
-    app = build_engine_app(receiver, services=(executor, sweeper), on_shutdown=(close,))
+    routes = [slack.route()] if slack else []
+    app = build_engine_app(
+        receiver, services=(executor, sweeper), on_shutdown=(close,), routes=routes
+    )
     return Engine(app=app, deployment_ids=deployment_ids)
+
+
+@dataclass(frozen=True)
+class SlackApprovals:
+    """Approvals in Slack: the notifier flows tell, and the route its buttons call back.
+
+    Attributes:
+        credentials: The Slack app's token, signing secret and channel.
+        approvers: Slack user IDs allowed to answer; empty: anyone in the channel.
+        ui_url: The Prefect UI, linked from each message.
+    """
+
+    credentials: SlackCredentials
+    approvers: frozenset[str] = frozenset()
+    ui_url: str | None = None
+
+    def channel(self) -> SlackChannel:
+        """The approvals channel, through a fresh Web API client."""
+        return SlackChannel(self.credentials.get_client(), self.credentials.channel)
+
+    def notifier(self) -> SlackNotifier:
+        """What flows tell about requests and answers."""
+        return SlackNotifier(self.channel(), ui_url=self.ui_url)
+
+    def route(self) -> Route:
+        """``POST /slack/interactions``, the Slack app's Interactivity request URL."""
+        actions = SlackActions(
+            signing_secret=self.credentials.signing_secret.get_secret_value(),
+            channel=self.channel(),
+            approvers=self.approvers,
+        )
+        return Route("/slack/interactions", actions.handle, methods=["POST"])
 
 
 async def _check_kubernetes(kube: Kube) -> None:
@@ -117,6 +159,13 @@ async def _check_kubernetes(kube: Kube) -> None:
         await asyncio.to_thread(kube.server_version)
     except KubeError as error:
         raise NotReadyError(f"Kubernetes API: {error}") from error
+
+
+def _slack_approvals(settings: EngineSettings, *, ui_url: str) -> SlackApprovals | None:
+    credentials = settings.slack_credentials()
+    if credentials is None:
+        return None
+    return SlackApprovals(credentials, approvers=settings.slack_approver_ids, ui_url=ui_url)
 
 
 def keep_results_in(folder: Path) -> None:
@@ -150,10 +199,18 @@ def engine_banner(
         f"  Prefect UI : {api_url.removesuffix('/api')}",
         f"  webhook    : {webhook}  (token in {settings.webhook_token_file})",
         f"  flows      : {', '.join(sorted(engine.deployment_ids))}",
+        f"  approvals  : {_approvals_line(settings)}",
         "  try it     : runbooks fire ServiceDown --label namespace=shop --label service=web",
         bar,
     ]
     return "\n".join(lines)
+
+
+def _approvals_line(settings: EngineSettings) -> str:
+    if settings.slack_channel is None:
+        return "Prefect UI resume form (set RUNBOOKS_SLACK_* for Slack buttons)"
+    callbacks = f"http://{settings.listen_host}:{settings.listen_port}/slack/interactions"
+    return f"Slack channel {settings.slack_channel} (buttons call back {callbacks}) and Prefect UI"
 
 
 def run_up(settings: EngineSettings) -> int:
@@ -187,6 +244,7 @@ async def _serve(
         alertmanager_url=settings.alertmanager_url,
         heartbeat_seconds=settings.run_heartbeat_seconds,
         unresponsive_after_seconds=settings.unresponsive_after_seconds,
+        slack=_slack_approvals(settings, ui_url=api_url.removesuffix("/api")),
     )
     config = uvicorn.Config(
         engine.app,
