@@ -19,6 +19,7 @@ from simcluster.server import SimServer
 from tests.e2e.alertmanager_process import Alertmanager, find_alertmanager
 from tests.e2e.flow_runs import runs_of_alert, wait_for_runs, wait_until_final
 from tests.e2e.served_engine import ServedEngine
+from tests.slack_fake import FakeSlack
 
 BINARY = find_alertmanager()
 
@@ -51,6 +52,9 @@ CASE_SERVICES = {
     "web-outage": "web",
     "web-prompt": "web",
 }
+#: A Service whose selector is one label value off its pods' (app=web-v2, pods app=web): the
+#: checklist proposes the fix, which waits for approval.
+MISMATCHED_SERVICE = "web-slack"
 HTTP_PORTS = [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}]
 
 
@@ -61,6 +65,7 @@ class Stack:
     prefect: PrefectServer
     engine: ServedEngine
     sim: SimServer
+    slack: FakeSlack
 
     @property
     def checklist_id(self) -> UUID:

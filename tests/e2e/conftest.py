@@ -8,12 +8,23 @@ from pathlib import Path
 
 import pytest
 
+from engine.startup import SlackApprovals
+from integrations.slack import SlackCredentials
 from simcluster.manifests import service
 from simcluster.server import SimServer
-from tests.e2e.alert_stack import BINARY, CASE_SERVICES, HTTP_PORTS, ROUTE, Stack
+from tests.e2e.alert_stack import (
+    BINARY,
+    CASE_SERVICES,
+    HTTP_PORTS,
+    MISMATCHED_SERVICE,
+    ROUTE,
+    Stack,
+)
 from tests.e2e.alertmanager_process import Alertmanager, running_alertmanager
 from tests.e2e.prefect_environment import local_prefect
 from tests.e2e.served_engine import TOKEN, ServedEngine, simulated_access
+from tests.slack_fake import FakeSlack
+from tests.slack_press import SIGNING_SECRET
 
 
 @pytest.fixture(scope="package")
@@ -25,12 +36,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         sim = parts.enter_context(SimServer())
         for name, app in CASE_SERVICES.items():
             sim.cluster.create(service("shop", name, ports=HTTP_PORTS, selector={"app": app}))
+        mismatched = {"app": "web-v2"}
+        sim.cluster.create(
+            service("shop", MISMATCHED_SERVICE, ports=HTTP_PORTS, selector=mismatched)
+        )
         sim.cluster.settle()
         kubeconfig = sim.write_kubeconfig(workdir / "engine.kubeconfig", user="engine")
-        engine = ServedEngine(access=simulated_access(kubeconfig))
+        slack = parts.enter_context(FakeSlack(token="xoxb-test"))
+        credentials = SlackCredentials(
+            bot_token="xoxb-test",
+            signing_secret=SIGNING_SECRET,
+            channel="C0123ABC",
+            api_url=slack.base_url,
+        )
+        engine = ServedEngine(
+            access=simulated_access(kubeconfig),
+            slack=SlackApprovals(credentials, approvers=frozenset({"U0123ABCD"})),
+        )
         engine.start()
         parts.callback(engine.stop)
-        yield Stack(prefect=prefect, engine=engine, sim=sim)
+        yield Stack(prefect=prefect, engine=engine, sim=sim, slack=slack)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from engine.auth import WebhookAuth
 from engine.cluster_access import ClusterAccess
 from engine.deployments import DeploymentSpec
 from engine.registry import product_deployments
-from engine.startup import Engine, assemble_engine
+from engine.startup import Engine, SlackApprovals, assemble_engine
 from flows.runtime import install_runtime
 from integrations.kubernetes import KubeConnection
 from simcluster.server import listening_socket
@@ -51,6 +51,7 @@ class ServedEngine:
         auth: The webhook credentials.
         specs: The deployments to register and run.
         alertmanager_url: Passed to the flows' runtime, if any.
+        slack: Approvals in Slack (notifier and callback route), if any.
         port: Fixed at construction (a free port when 0).
         assemble: Builds the engine instead of ``assemble_engine`` (benchmarks compose a
             receiver whose runs no executor takes); ``access`` and ``specs`` are then unused.
@@ -60,6 +61,7 @@ class ServedEngine:
     auth: WebhookAuth = AUTH
     specs: tuple[DeploymentSpec, ...] = field(default_factory=product_deployments)
     alertmanager_url: str | None = None
+    slack: SlackApprovals | None = None
     port: int = 0
     assemble: Callable[[], Awaitable[Engine]] | None = None
     deployment_ids: dict[str, UUID] = field(default_factory=dict, init=False)
@@ -148,6 +150,7 @@ class ServedEngine:
                 auth=self.auth,
                 specs=self.specs,
                 alertmanager_url=self.alertmanager_url,
+                slack=self.slack,
             )
         self.deployment_ids = engine.deployment_ids
         config = uvicorn.Config(
