@@ -22,8 +22,11 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.approval.notifier import LogNotifier, Notifier
+from flows.approval.slack import SlackNotifier
 from integrations.alertmanager import AlertmanagerClient, AlertmanagerError
 from integrations.kubernetes import Kube, KubeConnection, connect
+from integrations.slack import SlackChannel, SlackCredentials
+from integrations.slack.credentials import SLACK_API_URL
 
 T = TypeVar("T")
 
@@ -177,7 +180,7 @@ class FlowRuntime:
     Attributes:
         kube_factory: Opens a `Kube` (the caller closes it).
         alerts: Where flows re-check that their alert still fires.
-        notifier: Told about approval requests and answers (Slack later; a log now).
+        notifier: Told about approval requests and answers (Slack, or a log).
         clock: Time for records and waits.
         poll_interval_seconds: Pause between reads while waiting for the cluster to converge.
     """
@@ -199,6 +202,10 @@ class RuntimeSettings(BaseSettings):
     kube_url: str | None = None
     kube_token: SecretStr | None = None
     alertmanager_url: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_channel: str | None = None
+    slack_api_url: str = SLACK_API_URL
 
     def connection(self) -> KubeConnection:
         """The Kubernetes connection these settings name (discovery fills the gaps)."""
@@ -209,15 +216,30 @@ class RuntimeSettings(BaseSettings):
             token=self.kube_token,
         )
 
+    def notifier(self) -> Notifier:
+        """Slack when the engine's Slack settings are set (its buttons call the engine back),
+        else the log."""
+        if not (self.slack_bot_token and self.slack_signing_secret and self.slack_channel):
+            return LogNotifier()
+        credentials = SlackCredentials(
+            bot_token=self.slack_bot_token,
+            signing_secret=self.slack_signing_secret,
+            channel=self.slack_channel,
+            api_url=self.slack_api_url,
+        )
+        return SlackNotifier(SlackChannel(credentials.get_client(), credentials.channel))
+
 
 def runtime_from_settings(settings: RuntimeSettings) -> FlowRuntime:
-    """The fallback runtime: Kubernetes and Alertmanager from settings, a log notifier."""
+    """The fallback runtime: Kubernetes, Alertmanager and the notifier from settings."""
     connection = settings.connection()
     alertmanager = (
         AlertmanagerChecker(settings.alertmanager_url) if settings.alertmanager_url else None
     )
     return FlowRuntime(
-        kube_factory=lambda: connect(connection), alerts=AlertSources(alertmanager=alertmanager)
+        kube_factory=lambda: connect(connection),
+        alerts=AlertSources(alertmanager=alertmanager),
+        notifier=settings.notifier(),
     )
 
 

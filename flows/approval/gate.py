@@ -2,7 +2,7 @@
 
 Waiting is Prefect's ``suspend_flow_run`` with an input form, so nothing runs while a human
 thinks and an engine restart loses nothing: the answer (from the UI's resume form, the API, or
-later Slack) makes Prefect schedule the run again, the engine's executor re-runs it from the
+Slack's buttons) makes Prefect schedule the run again, the engine's executor re-runs it from the
 top, finished tasks come back from their persisted results, and this gate, reached again,
 returns the answer instead of suspending (Prefect refuses a pause key that already fired).
 Nobody answering is the engine's job (`engine.approvals`): past the deadline it submits a

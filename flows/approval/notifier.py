@@ -1,4 +1,4 @@
-"""Who hears about approval requests: a protocol every channel implements (a log for now)."""
+"""Who hears about approval requests: a protocol every channel implements, and a log channel."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 
 class Notifier(Protocol):
-    """A channel the gate tells about requests and answers (Slack will be one).
+    """A channel the gate tells about requests and answers (`flows.approval.slack` is one).
 
     Each method is called once per request, however often the flow re-runs; a channel that
     fails should raise, and the flow fails rather than wait for an answer nobody was asked for.

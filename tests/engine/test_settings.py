@@ -52,3 +52,46 @@ def test_each_bad_setting_is_named_by_its_variable_with_the_value_given(
     assert lines[2] == (
         "RUNBOOKS_RUN_HEARTBEAT_SECONDS: Input should be greater than or equal to 30 (got '5')"
     )
+
+
+SLACK = {
+    "RUNBOOKS_SLACK_BOT_TOKEN": "xoxb-test",
+    "RUNBOOKS_SLACK_SIGNING_SECRET": "secret",
+    "RUNBOOKS_SLACK_CHANNEL": "C0123ABC",
+}
+
+
+def test_slack_approvals_are_off_until_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SLACK:
+        monkeypatch.delenv(name, raising=False)
+
+    assert EngineSettings().slack_credentials() is None
+
+
+def test_slack_approvals_take_the_token_secret_channel_and_approvers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in SLACK.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("RUNBOOKS_SLACK_APPROVERS", " U1, U2 ,,")
+
+    settings = EngineSettings()
+    credentials = settings.slack_credentials()
+
+    assert credentials is not None
+    assert credentials.bot_token.get_secret_value() == "xoxb-test"
+    assert credentials.channel == "C0123ABC"
+    assert settings.slack_approver_ids == frozenset({"U1", "U2"})
+
+
+def test_a_partial_slack_configuration_is_refused_naming_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in SLACK:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RUNBOOKS_SLACK_BOT_TOKEN", "xoxb-test")
+
+    assert main(["list"]) == 2
+
+    err = capsys.readouterr().err
+    assert "set RUNBOOKS_SLACK_SIGNING_SECRET, RUNBOOKS_SLACK_CHANNEL too" in err
