@@ -27,6 +27,7 @@ class DeploymentSpec:
         description: Shown in the Prefect UI.
         tags: Tags the deployment (and so each of its runs) carries.
         parameters: Parameter defaults; a run's own parameters override them.
+        cron: A schedule (UTC cron expression) for preventive flows; None: runs on demand.
     """
 
     flow: Flow[..., Any]
@@ -34,6 +35,7 @@ class DeploymentSpec:
     description: str = ""
     tags: tuple[str, ...] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    cron: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name:
@@ -86,6 +88,7 @@ async def register_deployments(specs: Sequence[DeploymentSpec]) -> dict[str, UUI
             description=spec.description or None,
             tags=list(spec.tags),
             parameters=dict(spec.parameters),
+            cron=spec.cron,
             # `package.module.function` reads better in the UI than a cwd-relative file path.
             entrypoint_type=EntrypointType.MODULE_PATH,
         )

@@ -70,6 +70,7 @@ async def assemble_engine(
     heartbeat_seconds: int = 30,
     unresponsive_after_seconds: int = 120,
     slack: SlackApprovals | None = None,
+    backup_dir: Path | None = None,
 ) -> Engine:
     """Register the deployments and wire the receiver, dispatcher, executor and sweeper.
 
@@ -93,6 +94,7 @@ async def assemble_engine(
                 alertmanager=AlertmanagerChecker(alertmanager_url) if alertmanager_url else None,
             ),
             notifier=slack.notifier() if slack else LogNotifier(),
+            backup_dir=backup_dir,
         )
     )
     executor = WarmExecutor(
@@ -245,6 +247,7 @@ async def _serve(
         heartbeat_seconds=settings.run_heartbeat_seconds,
         unresponsive_after_seconds=settings.unresponsive_after_seconds,
         slack=_slack_approvals(settings, ui_url=api_url.removesuffix("/api")),
+        backup_dir=settings.state_dir / "backups",
     )
     config = uvicorn.Config(
         engine.app,

@@ -183,6 +183,7 @@ class FlowRuntime:
         notifier: Told about approval requests and answers (Slack, or a log).
         clock: Time for records and waits.
         poll_interval_seconds: Pause between reads while waiting for the cluster to converge.
+        backup_dir: Where the configuration backup flow writes (None: it refuses to run).
     """
 
     kube_factory: Callable[[], Kube]
@@ -190,6 +191,7 @@ class FlowRuntime:
     notifier: Notifier = field(default_factory=LogNotifier)
     clock: Clock = field(default_factory=SystemClock)
     poll_interval_seconds: float = 0.5
+    backup_dir: Path | None = None
 
 
 class RuntimeSettings(BaseSettings):
@@ -206,6 +208,7 @@ class RuntimeSettings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_channel: str | None = None
     slack_api_url: str = SLACK_API_URL
+    backup_dir: Path | None = None
 
     def connection(self) -> KubeConnection:
         """The Kubernetes connection these settings name (discovery fills the gaps)."""
@@ -240,6 +243,7 @@ def runtime_from_settings(settings: RuntimeSettings) -> FlowRuntime:
         kube_factory=lambda: connect(connection),
         alerts=AlertSources(alertmanager=alertmanager),
         notifier=settings.notifier(),
+        backup_dir=settings.backup_dir,
     )
 
 

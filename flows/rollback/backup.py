@@ -8,16 +8,7 @@ from typing import Any
 
 import yaml
 
-#: Fields the API server owns: dropped so the backup can be applied again as it is.
-SERVER_FIELDS = frozenset(
-    {"uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"}
-)
-
-
-def restorable(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """The object without its status and server-owned metadata (``kubectl apply``-able)."""
-    metadata = {k: v for k, v in dict(obj.get("metadata") or {}).items() if k not in SERVER_FIELDS}
-    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": metadata}
+from flows.manifests import restorable
 
 
 def backup_markdown(

@@ -40,3 +40,16 @@ def test_worker_deployments_are_the_ones_the_engine_registers() -> None:
 
 def test_every_worker_deployment_targets_the_product_work_pool() -> None:
     assert {d["work_pool"]["name"] for d in _deployments()} == {"service-runbooks"}
+
+
+def test_worker_deployments_keep_the_engines_schedules() -> None:
+    declared = {
+        f"{_load_flow(d['entrypoint']).name}/{d['name']}": [
+            s["cron"] for s in d.get("schedules", [])
+        ]
+        for d in _deployments()
+    }
+    registered = {
+        spec.full_name: [spec.cron] if spec.cron else [] for spec in product_deployments()
+    }
+    assert declared == registered

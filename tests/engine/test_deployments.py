@@ -56,3 +56,17 @@ async def test_the_same_deployment_twice_is_refused_before_anything_is_registere
 
     with pytest.raises(DeploymentNameError, match="engine-test-record/x"):
         await register_deployments(twice)
+
+
+async def test_a_preventive_deployment_is_registered_with_its_schedule(
+    prefect_client: PrefectClient, prefect_api_url: str
+) -> None:
+    spec = DeploymentSpec(flow=record_flow, name="engine-test-scheduled", cron="*/15 * * * *")
+
+    ids = await register_deployments([spec])
+
+    deployment = await prefect_client.read_deployment(ids[spec.full_name])
+    [schedule] = deployment.schedules
+    assert schedule.active
+    assert getattr(schedule.schedule, "cron", None) == "*/15 * * * *"
+    await prefect_client.delete_deployment(deployment.id)

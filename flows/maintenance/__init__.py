@@ -1,0 +1,1 @@
+"""Scheduled preventive flows: cluster health check, configuration backup, service report."""
