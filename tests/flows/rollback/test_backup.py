@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from flows.rollback.backup import SERVER_FIELDS, backup_markdown, restorable
+from flows.manifests import SERVER_FIELDS, restorable
+from flows.rollback.backup import backup_markdown
 
 TAKEN_AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 SERVER_OWNED = {
