@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from flows.approval import Approval
 
@@ -36,6 +36,21 @@ class ApprovalLine(BaseModel):
     reason: str = ""
     requested_at: datetime
     decided_at: datetime
+
+
+class FlowRecord(BaseModel):
+    """What every flow that changes the cluster records; kept across its approval pause."""
+
+    flow_run_id: str | None
+    started_at: datetime
+    dry_run: bool = False
+    approval: ApprovalLine | None = None
+    steps: list[Step] = Field(default_factory=list)
+    outcome_detail: str | None = None
+
+    def add_step(self, name: str, status: StepStatus, detail: str, *, at: datetime) -> None:
+        """Record a finished step."""
+        self.steps.append(Step(name=name, status=status, detail=detail, at=at))
 
 
 def answered(approval: Approval) -> ApprovalLine:

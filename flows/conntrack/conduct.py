@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Self
-from uuid import UUID
 
-from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import State
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from flows.approval import ApprovalGate, ApprovalItem, Decision, keep_once
+from flows.approval import ApprovalGate, ApprovalItem, ApprovalRequest
+from flows.change_run import ChangeRun, Ending
 from flows.conntrack.plan import CleanupPlan, Target
 from flows.conntrack.record import CleanupRecord, Outcome, outcome_state, render_report, report_key
 from flows.conntrack.tasks import assess_cleanup, clean_node
-from flows.run_record import StepStatus, answered, approved_by_policy
+from flows.run_record import StepStatus
 from flows.runtime import FlowRuntime
-from integrations.kubernetes import KubeError
-from runbooks.approval import ActionKind, ApprovalMode, ApprovalPolicy
+from runbooks.approval import ActionKind, ApprovalPolicy
 
 GATE = "conntrack-cleanup"
 
@@ -87,7 +83,7 @@ class CleanupParameters(BaseModel):
         return f"stale UDP entries of every Service{scope}"
 
 
-class CleanupRun:
+class CleanupRun(ChangeRun[CleanupRecord]):
     """One run of the cleanup; `execute` returns its final state."""
 
     def __init__(
@@ -99,26 +95,14 @@ class CleanupRun:
         flow_run_id: str,
     ) -> None:
         """Prepare the run (nothing is read yet)."""
-        self._parameters = parameters
-        self._runtime = runtime
-        self._policy = policy
-        self._now: Callable[[], datetime] = runtime.clock.now
-        self.record = CleanupRecord(
+        record = CleanupRecord(
             flow_run_id=flow_run_id,
             target=parameters.describe(),
-            started_at=self._now(),
+            started_at=runtime.clock.now(),
             dry_run=parameters.dry_run,
         )
-
-    def execute(self) -> State[Any]:
-        """Carry the cleanup through to its outcome and publish the report."""
-        try:
-            self._conduct()
-        except KubeError as error:
-            self.record.add_step("error", StepStatus.FAILED, str(error), at=self._now())
-            self.record.finish(Outcome.FAILED, f"stopped on a Kubernetes API error: {error}")
-        self._publish()
-        return outcome_state(self.record)
+        super().__init__(record, runtime=runtime, policy=policy, drill=parameters.auto_approve)
+        self._parameters = parameters
 
     def _conduct(self) -> None:
         assessment = assess_cleanup(self._parameters.target)
@@ -143,42 +127,23 @@ class CleanupRun:
                 Outcome.DRY_RUN, f"would delete {plan.entries} entries; none deleted"
             )
             return
-        if not self._approved(plan):
-            return
-        self._clean(plan)
+        first = self._checkpoint(GATE)
+        if self._approved(
+            plan.action,
+            lambda gate: self._request(gate, plan),
+            first=first,
+            unchanged="no entry was deleted",
+        ):
+            self._clean(plan)
 
-    def _approved(self, plan: CleanupPlan) -> bool:
-        drill = self._parameters.auto_approve
-        if self._policy.mode_for(plan.action, drill=drill) is ApprovalMode.AUTO:
-            self.record.approval = approved_by_policy(self._now(), drill=drill)
-            return True
-        gate = ApprovalGate(self._runtime.notifier, now=self._now)
-        request = gate.request(
+    def _request(self, gate: ApprovalGate, plan: CleanupPlan) -> ApprovalRequest:
+        return gate.request(
             gate=GATE,
             title=f"conntrack cleanup: {self._parameters.describe()}",
             items=[_approval_item(plan)],
             timeout_seconds=self._parameters.approval_timeout_seconds,
             notes=[f"not looked at: {line}" for line in plan.unreachable],
         )
-        kept, first = keep_once(
-            UUID(self.record.flow_run_id), f"conntrack-record-{GATE}", self.record.model_dump_json()
-        )
-        if first:
-            self._publish()  # the report shows what waits for approval
-        else:
-            self.record = CleanupRecord.model_validate_json(kept)
-        approval = gate.ask(request)
-        self.record.approval = answered(approval)
-        answer = approval.answer
-        if answer.approved:
-            return True
-        timed_out = answer.decision is Decision.TIMED_OUT
-        why = f": {answer.reason}" if answer.reason else ""
-        self.record.finish(
-            Outcome.APPROVAL_TIMED_OUT if timed_out else Outcome.REJECTED,
-            f"{answer.decision.value} by {answer.by}{why}; no entry was deleted",
-        )
-        return False
 
     def _clean(self, plan: CleanupPlan) -> None:
         deleted = remaining = 0
@@ -198,13 +163,23 @@ class CleanupRun:
         else:
             self.record.finish(Outcome.CLEANED, f"deleted {deleted} entries {where}; none left")
 
-    def _publish(self) -> None:
+    def _report(self) -> tuple[str, str, str]:
         outcome = self.record.outcome.value if self.record.outcome else "in progress"
-        create_markdown_artifact(
-            markdown=render_report(self.record),
-            key=report_key(self.record.flow_run_id or "unknown"),
-            description=f"conntrack cleanup report ({outcome})",
-        )
+        key = report_key(self.record.flow_run_id or "unknown")
+        return render_report(self.record), key, f"conntrack cleanup report ({outcome})"
+
+    def _end(self, ending: Ending, detail: str) -> None:
+        self.record.finish(ENDINGS[ending], detail)
+
+    def _final_state(self) -> State[Any]:
+        return outcome_state(self.record)
+
+
+ENDINGS: dict[Ending, Outcome] = {
+    "rejected": Outcome.REJECTED,
+    "timed_out": Outcome.APPROVAL_TIMED_OUT,
+    "failed": Outcome.FAILED,
+}
 
 
 def _approval_item(plan: CleanupPlan) -> ApprovalItem:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from prefect.client.schemas.objects import State
 from prefect.states import Cancelled, Completed, Failed
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from flows.run_record import ApprovalLine, Step, StepStatus, approval_table, steps_table
+from flows.run_record import FlowRecord, approval_table, steps_table
 
 
 class Outcome(StrEnum):
@@ -25,23 +24,13 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-class CleanupRecord(BaseModel):
-    """The run's record; kept across the approval pause, rendered as the report."""
+class CleanupRecord(FlowRecord):
+    """The cleanup run's record, rendered as its report."""
 
-    flow_run_id: str | None
     target: str
-    started_at: datetime
-    dry_run: bool = False
     planned: list[str] = Field(default_factory=list)
     unreachable: list[str] = Field(default_factory=list)
-    approval: ApprovalLine | None = None
-    steps: list[Step] = Field(default_factory=list)
     outcome: Outcome | None = None
-    outcome_detail: str | None = None
-
-    def add_step(self, name: str, status: StepStatus, detail: str, *, at: datetime) -> None:
-        """Record a finished step."""
-        self.steps.append(Step(name=name, status=status, detail=detail, at=at))
 
     def finish(self, outcome: Outcome, detail: str) -> None:
         """Record how the run ended."""

@@ -11,15 +11,18 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from flows.manifests import manifest_list
 
 NAME = re.compile(r"^\d{8}T\d{6}Z$")
+STAGING = re.compile(r"^\.\d{8}T\d{6}Z-")
+STAGING_GRACE_SECONDS = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,7 @@ class BackupResult:
 
 def backup_name(taken_at: datetime) -> str:
     """A backup's directory name: its UTC time, sortable."""
-    return taken_at.strftime("%Y%m%dT%H%M%SZ")
+    return taken_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def write_backup(
@@ -49,9 +52,15 @@ def write_backup(
         root: The directory holding every backup.
         contents: The objects of each file, e.g. ``{"services.yaml": [...]}``.
         taken_at: When the objects were read (names the backup).
-        keep: How many backups to keep, this one included.
+        keep: How many backups to keep, this one included (at least 1).
+
+    Raises:
+        ValueError: ``keep`` is below 1.
     """
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1 (got {keep}): it counts this backup too")
     root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_staging(root)
     final = root / backup_name(taken_at)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
     for name, objects in contents.items():
@@ -62,7 +71,17 @@ def write_backup(
     backups = sorted(
         path.name for path in root.iterdir() if path.is_dir() and NAME.match(path.name)
     )
-    pruned = tuple(backups[: max(len(backups) - keep, 0)])
+    # Never the one just written, even when older than backups already there (clock skew).
+    older = [name for name in backups if name != final.name]
+    pruned = tuple(older[: max(len(older) - (keep - 1), 0)])
     for name in pruned:
         shutil.rmtree(root / name)
     return BackupResult(final, {name: len(objs) for name, objs in contents.items()}, pruned)
+
+
+def _remove_abandoned_staging(root: Path) -> None:
+    """Remove staging directories a crashed run left (over an hour old: not a running one's)."""
+    cutoff = time.time() - STAGING_GRACE_SECONDS
+    for path in root.iterdir():
+        if path.is_dir() and STAGING.match(path.name) and path.stat().st_mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)

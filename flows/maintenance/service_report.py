@@ -12,11 +12,11 @@ from flows.maintenance.snapshot import Snapshot
 def render_service_report(snapshot: Snapshot, *, taken_at: datetime) -> str:
     """The report as markdown."""
     by_type = Counter(service.type for service in snapshot.services)
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(by_type.items()))
     lines = [
         f"# Service report, {taken_at.isoformat(timespec='minutes')}",
         "",
-        f"**{len(snapshot.services)} Services**: "
-        + ", ".join(f"{count} {kind}" for kind, count in sorted(by_type.items())),
+        f"**{len(snapshot.services)} Services**" + (f": {counts}" if counts else ""),
         "",
         "## Services without ready endpoints",
         "",

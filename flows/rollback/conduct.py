@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import State
 from pydantic import BaseModel, Field
 
-from flows.approval import ApprovalGate, ApprovalItem, Decision, keep_once
+from flows.approval import ApprovalGate, ApprovalItem, ApprovalRequest
+from flows.change_run import ChangeRun, Ending
 from flows.rollback.plan import RollbackPlan, container_images
 from flows.rollback.record import Outcome, RollbackRecord, outcome_state
 from flows.rollback.report import backup_key, render_report, report_key
@@ -23,10 +23,9 @@ from flows.rollback.tasks import (
     change_template,
     watch_rollout,
 )
-from flows.run_record import StepStatus, answered, approved_by_policy
+from flows.run_record import StepStatus
 from flows.runtime import FlowRuntime
-from integrations.kubernetes import KubeError
-from runbooks.approval import ActionKind, ApprovalMode, ApprovalPolicy
+from runbooks.approval import ActionKind, ApprovalPolicy
 
 GATE = "rollback-kube-proxy"
 
@@ -53,7 +52,7 @@ class RollbackParameters(BaseModel):
     )
 
 
-class RollbackRun:
+class RollbackRun(ChangeRun[RollbackRecord]):
     """One run of the rollback; `execute` returns its final state."""
 
     def __init__(
@@ -65,27 +64,14 @@ class RollbackRun:
         flow_run_id: str,
     ) -> None:
         """Prepare the run (nothing is read yet)."""
-        self._parameters = parameters
-        self._runtime = runtime
-        self._policy = policy
-        self._now: Callable[[], datetime] = runtime.clock.now
-        self._first = True
-        self.record = RollbackRecord(
+        record = RollbackRecord(
             flow_run_id=flow_run_id,
             daemon_set=f"{NAMESPACE}/{DAEMON_SET}",
-            started_at=self._now(),
+            started_at=runtime.clock.now(),
             dry_run=parameters.dry_run,
         )
-
-    def execute(self) -> State[Any]:
-        """Carry the rollback through to its outcome and publish the report."""
-        try:
-            self._conduct()
-        except KubeError as error:
-            self.record.add_step("error", StepStatus.FAILED, str(error), at=self._now())
-            self.record.finish(Outcome.FAILED, f"stopped on a Kubernetes API error: {error}")
-        self._publish()
-        return outcome_state(self.record)
+        super().__init__(record, runtime=runtime, policy=policy, drill=parameters.auto_approve)
+        self._parameters = parameters
 
     def _conduct(self) -> None:
         assessment = assess_rollback(self._parameters.to_revision)
@@ -95,8 +81,8 @@ class RollbackRun:
             self.record.finish(Outcome.NOTHING_TO_DO, plan.reason)
             return
         self._note_plan(plan, observed_at=assessment.observed_at)
-        self._first = self._first_time_here()
-        if self._first:
+        first = self._checkpoint(GATE)
+        if first:
             create_markdown_artifact(
                 markdown=assessment.backup,
                 key=backup_key(self.record.flow_run_id or "unknown"),
@@ -109,9 +95,13 @@ class RollbackRun:
                 "nothing changed",
             )
             return
-        if not self._approved(plan):
-            return
-        self._roll_back(plan)
+        if self._approved(
+            ActionKind.ROLLBACK_KUBE_PROXY,
+            lambda gate: self._request(gate, plan),
+            first=first,
+            unchanged="the DaemonSet was not changed",
+        ):
+            self._roll_back(plan)
 
     def _note_plan(self, plan: RollbackPlan, *, observed_at: datetime) -> None:
         record = self.record
@@ -124,26 +114,8 @@ class RollbackRun:
             at=observed_at,
         )
 
-    def _first_time_here(self) -> bool:
-        """Keep the record as it is before the gate; False on the re-run after an answer."""
-        kept, new = keep_once(
-            UUID(self.record.flow_run_id), f"rollback-record-{GATE}", self.record.model_dump_json()
-        )
-        if not new:
-            self.record = RollbackRecord.model_validate_json(kept)
-        return new
-
-    def _approved(self, plan: RollbackPlan) -> bool:
-        mode = self._policy.mode_for(
-            ActionKind.ROLLBACK_KUBE_PROXY, drill=self._parameters.auto_approve
-        )
-        if mode is ApprovalMode.AUTO:
-            self.record.approval = approved_by_policy(
-                self._now(), drill=self._parameters.auto_approve
-            )
-            return True
-        gate = ApprovalGate(self._runtime.notifier, now=self._now)
-        request = gate.request(
+    def _request(self, gate: ApprovalGate, plan: RollbackPlan) -> ApprovalRequest:
+        return gate.request(
             gate=GATE,
             title=f"Roll kube-proxy back from revision {plan.from_revision} to {plan.to_revision}",
             items=[_approval_item(plan)],
@@ -154,20 +126,6 @@ class RollbackRun:
                 f"{self._parameters.rollout_timeout_seconds:g}s, the current template is restored.",
             ],
         )
-        if self._first:
-            self._publish()  # the report shows what waits for approval
-        approval = gate.ask(request)
-        answer = approval.answer
-        self.record.approval = answered(approval)
-        if answer.approved:
-            return True
-        timed_out = answer.decision is Decision.TIMED_OUT
-        why = f": {answer.reason}" if answer.reason else ""
-        self.record.finish(
-            Outcome.APPROVAL_TIMED_OUT if timed_out else Outcome.REJECTED,
-            f"{answer.decision.value} by {answer.by}{why}; the DaemonSet was not changed",
-        )
-        return False
 
     def _roll_back(self, plan: RollbackPlan) -> None:
         to_label = f"revision {plan.to_revision}"
@@ -211,13 +169,23 @@ class RollbackRun:
             f"revision {plan.to_revision} did not become Ready ({why}); restored {from_label}",
         )
 
-    def _publish(self) -> None:
+    def _report(self) -> tuple[str, str, str]:
         outcome = self.record.outcome.value if self.record.outcome else "in progress"
-        create_markdown_artifact(
-            markdown=render_report(self.record),
-            key=report_key(self.record.flow_run_id or "unknown"),
-            description=f"kube-proxy rollback report ({outcome})",
-        )
+        key = report_key(self.record.flow_run_id or "unknown")
+        return render_report(self.record), key, f"kube-proxy rollback report ({outcome})"
+
+    def _end(self, ending: Ending, detail: str) -> None:
+        self.record.finish(ENDINGS[ending], detail)
+
+    def _final_state(self) -> State[Any]:
+        return outcome_state(self.record)
+
+
+ENDINGS: dict[Ending, Outcome] = {
+    "rejected": Outcome.REJECTED,
+    "timed_out": Outcome.APPROVAL_TIMED_OUT,
+    "failed": Outcome.FAILED,
+}
 
 
 def _approval_item(plan: RollbackPlan) -> ApprovalItem:

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 import yaml
 
 from flows.manifests import SERVER_FIELDS, restorable
@@ -65,52 +64,6 @@ def config_map_object() -> dict[str, Any]:
 def yaml_blocks(markdown: str) -> list[Any]:
     """The documents of each ```yaml block of ``markdown``, in order."""
     return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)\n```", markdown, re.S)]
-
-
-@pytest.mark.parametrize("field", sorted(SERVER_FIELDS))
-def test_restorable_drops_each_server_owned_metadata_field(field: str) -> None:
-    assert field in daemon_set_object()["metadata"]
-
-    assert field not in restorable(daemon_set_object())["metadata"]
-
-
-def test_restorable_drops_the_status() -> None:
-    assert "status" not in restorable(daemon_set_object())
-
-
-def test_restorable_keeps_identity_labels_and_spec() -> None:
-    original = daemon_set_object()
-
-    kept = restorable(original)
-
-    assert kept["apiVersion"] == "apps/v1"
-    assert kept["kind"] == "DaemonSet"
-    assert kept["metadata"] == {
-        "name": "kube-proxy",
-        "namespace": "kube-system",
-        "labels": {"k8s-app": "kube-proxy"},
-        "annotations": {"deprecated.daemonset.template.generation": "7"},
-    }
-    assert kept["spec"] == original["spec"]
-
-
-def test_restorable_leaves_the_object_read_unchanged() -> None:
-    original = daemon_set_object()
-
-    restorable(original)
-
-    assert original == daemon_set_object()
-
-
-@pytest.mark.parametrize(
-    "obj",
-    [
-        pytest.param({"kind": "ConfigMap", "data": {"a": "b"}}, id="no-metadata"),
-        pytest.param({"kind": "ConfigMap", "metadata": None, "data": {"a": "b"}}, id="null"),
-    ],
-)
-def test_restorable_of_an_object_without_metadata_has_empty_metadata(obj: dict[str, Any]) -> None:
-    assert restorable(obj) == {"kind": "ConfigMap", "data": {"a": "b"}, "metadata": {}}
 
 
 def test_the_backup_title_names_the_daemon_set_and_revision() -> None:
