@@ -20,6 +20,7 @@ from prefect.exceptions import PrefectHTTPStatusError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from engine.request_body import BodyTooLargeError, read_limited_body
 from flows.approval import ApprovalInput, Channel
 from integrations.slack import (
     ButtonPress,
@@ -68,9 +69,10 @@ class SlackActions:
 
     async def handle(self, request: Request) -> Response:
         """Verify, read and act on one callback; 401/400/413 for what is not Slack's or ours."""
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return PlainTextResponse("callback body too large", status_code=413)
+        try:
+            body = await read_limited_body(request, MAX_BODY_BYTES)
+        except BodyTooLargeError as error:
+            return PlainTextResponse(str(error), status_code=413)
         try:
             verify_signature(
                 body,

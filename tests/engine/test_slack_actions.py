@@ -1,0 +1,86 @@
+"""The Slack interaction endpoint's refusals: what is too big, not ours, or names no run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from engine.slack_actions import MAX_BODY_BYTES, SlackActions
+from integrations.slack import SlackChannel, SlackCredentials
+from tests.engine.served import served
+from tests.slack_fake import FakeSlack, SlackCall
+from tests.slack_press import (
+    SIGNING_SECRET,
+    callback_body,
+    press_payload,
+    sign_body,
+    signed_press,
+)
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """A fake Slack workspace with the approvals channel C0123ABC."""
+    with FakeSlack(token="xoxb-test") as fake:
+        yield fake
+
+
+@pytest.fixture
+def endpoint(slack: FakeSlack) -> Iterator[str]:
+    """The endpoint served on 127.0.0.1, telling refusals through the fake Slack."""
+    credentials = SlackCredentials(
+        bot_token="xoxb-test",
+        signing_secret=SIGNING_SECRET,
+        channel="C0123ABC",
+        api_url=slack.base_url,
+    )
+    actions = SlackActions(
+        signing_secret=SIGNING_SECRET,
+        channel=SlackChannel(credentials.get_client(), credentials.channel),
+    )
+    app = Starlette(routes=[Route("/slack/interactions", actions.handle, methods=["POST"])])
+    with served(app) as url:
+        yield f"{url}/slack/interactions"
+
+
+def message_with_buttons(value: str) -> SlackCall:
+    """A posted approval message whose buttons carry ``value``."""
+    buttons = [{"action_id": a, "value": value} for a in ("approve", "reject")]
+    return SlackCall("chat.postMessage", {"blocks": [{"elements": buttons}]}, "xoxb-test")
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(endpoint: str) -> None:
+    answer = httpx.post(endpoint, content=b"x" * (MAX_BODY_BYTES + 1), timeout=10)
+
+    assert answer.status_code == 413
+    assert "over the limit" in answer.text
+
+
+def test_a_signed_callback_that_is_not_a_button_press_is_refused_naming_the_field(
+    endpoint: str,
+) -> None:
+    payload = press_payload(message_with_buttons("run/gate"), "approve", user="U1")
+    body = callback_body({**payload, "type": "view_submission"})
+    headers = sign_body(body)
+
+    answer = httpx.post(endpoint, content=body, headers=headers, timeout=10)
+
+    assert answer.status_code == 400
+    assert "payload.type: 'view_submission', only block_actions is handled" in answer.text
+
+
+def test_a_press_naming_no_flow_run_is_told_to_the_user_and_answers_nothing(
+    endpoint: str, slack: FakeSlack
+) -> None:
+    body, headers = signed_press(message_with_buttons("run-123/gate"), "approve", user="U1")
+
+    answer = httpx.post(endpoint, content=body, headers=headers, timeout=10)
+
+    assert answer.status_code == 200
+    [told] = slack.wait_for("chat.postEphemeral")
+    assert told.body["user"] == "U1"
+    assert "'run-123' is not a flow run id; nothing was answered" in told.body["text"]
