@@ -20,6 +20,7 @@ from prefect.exceptions import PrefectHTTPStatusError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from engine.dispatch import RunLauncher
 from engine.request_body import BodyTooLargeError, read_limited_body
 from flows.approval import ApprovalInput, Channel
 from integrations.slack import (
@@ -49,6 +50,7 @@ class SlackActions:
         signing_secret: str,
         channel: SlackChannel,
         approvers: frozenset[str] = frozenset(),
+        launcher: RunLauncher | None = None,
         prefect: Callable[[], PrefectClient] = get_client,
         now: Callable[[], float] = time.time,
     ) -> None:
@@ -58,12 +60,15 @@ class SlackActions:
             signing_secret: The Slack app's signing secret.
             channel: Where refusals are told to the user who pressed.
             approvers: Slack user IDs allowed to answer; empty: anyone who sees the message.
+            launcher: Given each resumed run at once (the warm executor), rather than leave
+                it to the executor's next poll.
             prefect: Opens a Prefect client (async context manager).
             now: The clock for the signature's freshness check.
         """
         self._secret = signing_secret
         self._channel = channel
         self._approvers = approvers
+        self._launcher = launcher
         self._prefect = prefect
         self._now = now
 
@@ -122,6 +127,8 @@ class SlackActions:
                     if result.status.value != "REJECT" or "schema not found" not in reason:
                         break
                     await asyncio.sleep(0.1)
+                if result.status.value == "ACCEPT" and self._launcher is not None:
+                    self._launcher.launch(await client.read_flow_run(run_id))
         except (httpx.HTTPError, PrefectHTTPStatusError) as error:
             logger.error("could not answer flow run %s from Slack: %r", run_id, error)
             return "Prefect could not be reached; try again, or answer in the Prefect UI"

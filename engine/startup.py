@@ -27,7 +27,7 @@ from engine.deployments import (
     parameter_checks,
     register_deployments,
 )
-from engine.dispatch import PrefectDispatcher
+from engine.dispatch import PrefectDispatcher, RunLauncher
 from engine.executor import WarmExecutor
 from engine.intake import catalog_matcher
 from engine.logs import configure_json_logging
@@ -117,7 +117,7 @@ async def assemble_engine(
         await dispatcher.aclose()
         probe.close()
 
-    routes = [slack.route()] if slack else []
+    routes = [slack.route(launcher=executor)] if slack else []
     app = build_engine_app(
         receiver, services=(executor, sweeper), on_shutdown=(close,), routes=routes
     )
@@ -146,12 +146,17 @@ class SlackApprovals:
         """What flows tell about requests and answers."""
         return SlackNotifier(self.channel(), ui_url=self.ui_url)
 
-    def route(self) -> Route:
-        """``POST /slack/interactions``, the Slack app's Interactivity request URL."""
+    def route(self, launcher: RunLauncher | None = None) -> Route:
+        """``POST /slack/interactions``, the Slack app's Interactivity request URL.
+
+        Args:
+            launcher: Given each run a press resumed, so it goes on at once.
+        """
         actions = SlackActions(
             signing_secret=self.credentials.signing_secret.get_secret_value(),
             channel=self.channel(),
             approvers=self.approvers,
+            launcher=launcher,
         )
         return Route("/slack/interactions", actions.handle, methods=["POST"])
 
