@@ -181,6 +181,10 @@ async def slack_resume(
                     executor.launch(run)
                     await until(client, run.id, lambda s: s.type is StateType.PAUSED)
                     posted = slack.wait_for("chat.postMessage", count=before + 1)[-1]
+                    # A human reads before pressing; by then the suspended run has left the
+                    # executor (a press within milliseconds would find it still finishing).
+                    while run.id in executor.active_runs:
+                        await asyncio.sleep(0.01)
                     body, headers = signed_press(posted, "approve", user="U0123ABCD")
                     url = f"http://127.0.0.1:{sock.getsockname()[1]}/i"
                     pressed = time.perf_counter()

@@ -1,20 +1,18 @@
 """Warm, in-process execution of our deployments' flow runs: claim by proposing Pending, then run.
 
-Prefect's orchestration accepts Pending only once (``PreventPendingTransitions``), so when two
-engine replicas (or a submit and the poller) race for the same Scheduled run, exactly one claim
-is accepted and only that one runs the flow, on a daemon thread of this process, through Prefect's
-own flow engine with the existing run (its deployment, parameters and UI view are kept).
+Prefect accepts Pending only once (``PreventPendingTransitions``), so when two replicas (or a
+submit and the poller) race for one Scheduled run, exactly one claim wins, and only that one
+runs the flow, on a daemon thread of this process, through Prefect's own flow engine with the
+existing run (its deployment, parameters and UI view are kept).
 
 One run per target: a run tagged ``target:<concurrency_key>`` is not claimed while another run
 with that tag is Pending, Running or Cancelling anywhere (`engine.targets`, one API call); it
-stays Scheduled, the wait is logged once, and the poller retries it (next poll, or at once when a
-run with a target finishes here). In this process check and claim are serialized per key, so two
-alerts arriving together never both pass. Across replicas a window remains: two replicas claiming
-two different runs of one key within one round trip (one's check to its Pending) can both win;
-the dispatcher's cooldown makes such pairs rare, but this is no distributed lock. A run left
-Pending/Running by a killed engine holds its target until `engine.unresponsive_runs` marks it
-Crashed. Runs started by hand from the UI carry only the deployment's tags: no ``target:``, so
-they neither wait nor hold others back, unless the operator adds ``target:<key>`` to the run.
+stays Scheduled, the wait is logged once, and the poller retries it (next poll, or at once when
+a run with a target finishes here). Here check and claim are serialized per key; across
+replicas two claims within one round trip can both win (the dispatcher's cooldown makes that
+rare: this is no distributed lock). A run left Pending/Running by a killed engine holds its
+target until `engine.unresponsive_runs` marks it Crashed. Runs started by hand carry no
+``target:`` tag unless the operator adds one.
 """
 
 from __future__ import annotations
@@ -114,6 +112,7 @@ class WarmExecutor:
         self._claimed: set[UUID] = set()
         self._targets = TargetGate()
         self._wake = asyncio.Event()  # a run of a target finished: poll now
+        self._poll_when_done: set[UUID] = set()
         self._client: PrefectClient | None = None
         self._settings: SettingsContext | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -188,10 +187,14 @@ class WarmExecutor:
             self._client = None
 
     def _launch(self, flow_run: FlowRun) -> bool:
+        if flow_run.id in self._active:
+            # Its previous turn is still winding down (a run answered right after it
+            # suspended): poll as soon as that turn ends instead of at the next interval.
+            self._poll_when_done.add(flow_run.id)
+            return False
         if (
             self._stopping
             or self._client is None
-            or flow_run.id in self._active
             or flow_run.deployment_id not in self._flows
             or len(self._active) >= self._max_runs * QUEUE_FACTOR
             or not is_due(flow_run, datetime.now(UTC))
@@ -201,8 +204,14 @@ class WarmExecutor:
             self._claim_and_run(flow_run, seen_at=time.monotonic()), name=f"flow-run-{flow_run.id}"
         )
         self._active[flow_run.id] = task
-        task.add_done_callback(lambda _: self._active.pop(flow_run.id, None))
+        task.add_done_callback(lambda _: self._turn_ended(flow_run.id))
         return True
+
+    def _turn_ended(self, flow_run_id: UUID) -> None:
+        self._active.pop(flow_run_id, None)
+        if flow_run_id in self._poll_when_done:
+            self._poll_when_done.discard(flow_run_id)
+            self._wake.set()
 
     async def _claim_and_run(self, flow_run: FlowRun, *, seen_at: float) -> None:
         # Claim only once a slot is free: until then the run stays Scheduled, and another
