@@ -100,6 +100,14 @@ async def timed_run(
     return time.perf_counter() - started, state.name or ""
 
 
+async def left(executor: WarmExecutor, run_id: UUID) -> None:
+    """Wait until the run's turn on the executor has ended."""
+    while True:
+        if run_id not in executor.active_runs:
+            return
+        await asyncio.sleep(0.01)
+
+
 def bad_rollout(nodes: int) -> SimCluster:
     """A cluster whose kube-proxy rollout stalls on a crashing image."""
     cluster = build_cluster(nodes=nodes, scenario="bad-kube-proxy-rollout", settings=SETTINGS)
@@ -183,8 +191,7 @@ async def slack_resume(
                     posted = slack.wait_for("chat.postMessage", count=before + 1)[-1]
                     # A human reads before pressing; by then the suspended run has left the
                     # executor (a press within milliseconds would find it still finishing).
-                    while run.id in executor.active_runs:
-                        await asyncio.sleep(0.01)
+                    await left(executor, run.id)
                     body, headers = signed_press(posted, "approve", user="U0123ABCD")
                     url = f"http://127.0.0.1:{sock.getsockname()[1]}/i"
                     pressed = time.perf_counter()
