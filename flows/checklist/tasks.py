@@ -31,6 +31,7 @@ from flows.checklist.steps.verify import (
     verify_endpoints,
     verify_kube_proxy,
 )
+from flows.run_guard import ensure_run_active
 from flows.runtime import AlertRef, AlertStatus, FlowRuntime, current_runtime
 from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
 from runbooks.approval import ApprovalPolicy
@@ -136,6 +137,7 @@ def perform(action: Mutation, parameters: ChecklistParameters) -> StepResult:
             return StepResult(
                 status=ActionStatus.SKIPPED, detail=verdict.reason, finished_at=runtime.clock.now()
             )
+        ensure_run_active()
         detail = apply_mutation(kube, action)
     return StepResult(status=ActionStatus.DONE, detail=detail, finished_at=runtime.clock.now())
 

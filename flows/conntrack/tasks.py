@@ -32,6 +32,7 @@ from flows.conntrack.observe import (
     observe,
 )
 from flows.conntrack.plan import CleanupPlan, Deletion, NoCleanup, Target, plan_cleanup
+from flows.run_guard import ensure_run_active
 from flows.runtime import current_runtime
 from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
 from integrations.kubernetes import Kube, PermanentKubeError
@@ -94,6 +95,7 @@ def assess_cleanup(target: Target) -> Assessment:
 )
 def clean_node(node: str, *, pod: str, deletions: tuple[Deletion, ...], flush: bool) -> NodeCleanup:
     """Delete the node's stale entries (or flush its table), counting before and after."""
+    ensure_run_active()
     with current_runtime().kube_factory() as kube:
         if flush:
             return _flush(kube, node, pod)

@@ -26,6 +26,7 @@ from flows.rollback.plan import (
     rollback_patch,
 )
 from flows.rollback.rollout import Progress, RolloutVerdict, judge_rollout
+from flows.run_guard import ensure_run_active
 from flows.run_record import StepStatus
 from flows.runtime import current_runtime
 from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
@@ -122,6 +123,7 @@ def change_template(
                 "nothing applied",
                 superseded=True,
             )
+        ensure_run_active()
         patched = kube.patch_daemon_set(
             DAEMON_SET, NAMESPACE, StrategicMergePatch(rollback_patch(template))
         )
