@@ -10,9 +10,8 @@ with that tag is Pending, Running or Cancelling anywhere (`engine.targets`, one 
 stays Scheduled, the wait is logged once, and the poller retries it (next poll, or at once when
 a run with a target finishes here). Here check and claim are serialized per key; across
 replicas two claims within one round trip can both win (the dispatcher's cooldown makes that
-rare: this is no distributed lock). A run left Pending/Running by a killed engine holds its
-target until `engine.unresponsive_runs` marks it Crashed. Runs started by hand carry no
-``target:`` tag unless the operator adds one.
+rare: this is no distributed lock). A killed engine's run holds its target until
+`engine.unresponsive_runs` marks it Crashed. Runs started by hand carry no ``target:`` tag.
 """
 
 from __future__ import annotations
@@ -34,13 +33,13 @@ from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import Abort, Pause
 from prefect.flow_engine import run_flow
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 from prefect.states import Crashed, Pending
 from prefect.utilities.engine import propose_state
 
 from engine.daemon_thread import in_daemon_thread
 from engine.run_records import flush_run_records
 from engine.targets import TargetGate, target_key
+from engine.unresponsive_runs import with_heartbeats
 
 logger = logging.getLogger(__name__)
 
@@ -125,12 +124,7 @@ class WarmExecutor:
 
     async def start(self, *, poll: bool = True) -> None:
         """Open the API client and (unless ``poll`` is False) start polling for due runs."""
-        self._settings = context = get_settings_context()
-        if self._heartbeat_seconds is not None:
-            settings = context.settings.copy_with_update(
-                updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: self._heartbeat_seconds}
-            )
-            self._settings = SettingsContext(profile=context.profile, settings=settings)
+        self._settings = with_heartbeats(get_settings_context(), self._heartbeat_seconds)
         if not self._settings.settings.api.url:
             # Without it Prefect would start a throwaway ephemeral server per client.
             raise RuntimeError("PREFECT_API_URL is not set; see engine.prefect_server")

@@ -19,14 +19,26 @@ from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.objects import StateType
+from prefect.context import SettingsContext
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 from prefect.events.schemas.events import ResourceSpecification
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 
 AUTOMATION_NAME = "service-runbooks: crash unresponsive runs"
 HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
 WATCH_AFTER = frozenset({HEARTBEAT_EVENT, "prefect.flow-run.Pending", "prefect.flow-run.Running"})
 ANY_RUN_EVENT = "prefect.flow-run.*"
+
+
+def with_heartbeats(context: SettingsContext, seconds: int | None) -> SettingsContext:
+    """Prefect settings under which flows send a heartbeat every ``seconds`` (None: unchanged)."""
+    if seconds is None:
+        return context
+    settings = context.settings.copy_with_update(
+        updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: seconds}
+    )
+    return SettingsContext(profile=context.profile, settings=settings)
 
 
 def crash_message(silent_seconds: int) -> str:
