@@ -14,9 +14,11 @@ from typing import Any
 
 from prefect import flow
 from prefect.client.schemas.objects import State
+from prefect.context import FlowRunContext
 from prefect.runtime import flow_run
 
 from flows.checklist.parameters import ChecklistParameters, Scope
+from flows.checklist.record import alert_labels_of
 from flows.checklist.steps.conduct import ChecklistRun
 from flows.policy import policy_for
 from flows.runtime import current_runtime
@@ -82,11 +84,15 @@ def service_checklist(
         alertname=alertname,
     )
     runbook, policy = policy_for(flow_run.tags)
+    context = FlowRunContext.get()
+    # The dispatcher keeps the alert's labels on the run; a run started by hand has none.
+    labels = context.flow_run.labels if context and context.flow_run else {}
     run = ChecklistRun(
         parameters,
         runtime=current_runtime(),
         policy=policy,
         runbook=runbook,
         flow_run_id=str(flow_run.get_id()),
+        alert_labels=alert_labels_of(labels),
     )
     return run.execute()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -64,6 +65,19 @@ class AlertInfo(BaseModel):
     fingerprint: str | None = None
     starts_at: datetime | None = None
     labels: dict[str, str] = Field(default_factory=dict)
+
+
+#: Run labels the dispatcher sets that are not the alert's own labels.
+_IDENTITY_LABELS = frozenset({"fingerprint", "starts_at"})
+
+
+def alert_labels_of(run_labels: Mapping[str, object]) -> dict[str, str]:
+    """The alert's labels, as the dispatcher keeps them on its run (``alert.<name>``)."""
+    return {
+        key.removeprefix("alert."): str(value)
+        for key, value in run_labels.items()
+        if key.startswith("alert.") and key.removeprefix("alert.") not in _IDENTITY_LABELS
+    }
 
 
 class ApprovalRecord(BaseModel):

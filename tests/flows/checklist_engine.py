@@ -115,9 +115,14 @@ class ChecklistEngine:
         return run.id
 
     async def start_alert_run(
-        self, alert: AlertEpisodeRef, *, runbook: str, **parameters: Any
+        self,
+        alert: AlertEpisodeRef,
+        *,
+        runbook: str,
+        labels: dict[str, str] | None = None,
+        **parameters: Any,
     ) -> UUID:
-        """Start a run for `alert` tagged and labelled as the dispatcher does it."""
+        """Start a run for `alert` (with its `labels`) tagged and labelled as the dispatcher."""
         request = RunRequest(
             runbook=runbook,
             deployment=DEPLOYMENT,
@@ -131,14 +136,15 @@ class ChecklistEngine:
             alert_fingerprint=alert.fingerprint,
             alert_starts_at=alert.starts_at,
             alertname=alert.alertname,
+            labels=labels or {},
         )
-        labels: dict[str, bool | int | float | str] = dict(run_labels(request))
+        run_label_values: dict[str, bool | int | float | str] = dict(run_labels(request))
         run = await create_run_by_hand(
             self.client,
             self.deployment_id,
             parameters=dict(request.parameters),
             tags=run_tags(request),
-            labels=labels,
+            labels=run_label_values,
         )
         self._launch(run)
         return run.id

@@ -71,3 +71,26 @@ async def test_an_alert_alone_points_at_its_own_service(launch: Launch) -> None:
 
     assert done.name == "NothingToDo", done
     assert "`single_service_affected`" in await engine.report(run_id)
+
+
+async def test_the_report_names_the_labels_of_the_alert_that_started_the_run(
+    launch: Launch,
+) -> None:
+    engine = await launch("healthy")
+    own = _service_down()
+    labels = {"alertname": "ServiceDown", "namespace": "shop", "service": "web"}
+    try:
+        run_id = await engine.start_alert_run(
+            own,
+            runbook=SERVICE_DOWN,
+            labels=labels,
+            scope="service",
+            namespace="shop",
+            service="web",
+        )
+        await engine.wait_for(run_id)
+    finally:
+        await engine.resolve(own)
+
+    report = await engine.report(run_id)
+    assert "- Labels: `alertname=ServiceDown`, `namespace=shop`, `service=web`" in report

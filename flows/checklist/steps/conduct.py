@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from prefect.client.schemas.objects import State
@@ -50,8 +51,12 @@ class ChecklistRun:
         policy: ApprovalPolicy,
         runbook: str | None,
         flow_run_id: str,
+        alert_labels: Mapping[str, str] | None = None,
     ) -> None:
-        """Prepare a run of the checklist with `parameters` under `policy`."""
+        """Prepare a run of the checklist with `parameters` under `policy`.
+
+        ``alert_labels`` are the labels of the alert that started it, for the report.
+        """
         self._parameters = parameters
         self._runtime = runtime
         self._policy = policy
@@ -66,6 +71,7 @@ class ChecklistRun:
                 alertname=parameters.alertname,
                 fingerprint=parameters.alert_fingerprint,
                 starts_at=parameters.alert_starts_at,
+                labels=dict(alert_labels or {}),
             )
             if parameters.alert_fingerprint
             else None,
