@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from prefect.client.schemas.objects import State
 from pydantic import BaseModel, Field
 
 from flows.approval import Approval
@@ -51,6 +54,17 @@ class FlowRecord(BaseModel):
     def add_step(self, name: str, status: StepStatus, detail: str, *, at: datetime) -> None:
         """Record a finished step."""
         self.steps.append(Step(name=name, status=status, detail=detail, at=at))
+
+
+#: How a flow's outcome ends its run: the kind of final state (Completed, Cancelled, Failed)
+#: and the state's name shown in the Prefect UI.
+FinalState = tuple[Callable[..., State[Any]], str]
+
+
+def final_state(ending: FinalState, outcome: str, detail: str | None) -> State[Any]:
+    """The run's final state for ``outcome``, with ``outcome: detail`` as its message."""
+    kind, name = ending
+    return kind(name=name, message=outcome + (f": {detail}" if detail else ""))
 
 
 def answered(approval: Approval) -> ApprovalLine:

@@ -9,7 +9,13 @@ from prefect.client.schemas.objects import State
 from prefect.states import Cancelled, Completed, Failed
 from pydantic import Field
 
-from flows.run_record import FlowRecord, approval_table, steps_table
+from flows.run_record import (
+    FinalState,
+    FlowRecord,
+    approval_table,
+    final_state,
+    steps_table,
+)
 
 
 class Outcome(StrEnum):
@@ -37,7 +43,7 @@ class CleanupRecord(FlowRecord):
         self.outcome, self.outcome_detail = outcome, detail
 
 
-_STATES = {
+_STATES: dict[Outcome, FinalState] = {
     Outcome.CLEANED: (Completed, "Cleaned"),
     Outcome.NOTHING_TO_DO: (Completed, "NothingToDo"),
     Outcome.DRY_RUN: (Completed, "DryRun"),
@@ -51,9 +57,7 @@ _STATES = {
 def outcome_state(record: CleanupRecord) -> State[Any]:
     """The run's final state: named after the outcome, with the detail as message."""
     outcome = record.outcome or Outcome.FAILED
-    kind, name = _STATES[outcome]
-    message = outcome.value + (f": {record.outcome_detail}" if record.outcome_detail else "")
-    return kind(name=name, message=message)
+    return final_state(_STATES[outcome], outcome.value, record.outcome_detail)
 
 
 def report_key(flow_run_id: str) -> str:

@@ -9,7 +9,7 @@ from prefect.client.schemas.objects import State
 from prefect.states import Cancelled, Completed, Failed
 from pydantic import Field
 
-from flows.run_record import FlowRecord
+from flows.run_record import FinalState, FlowRecord, final_state
 
 
 class Outcome(StrEnum):
@@ -41,28 +41,20 @@ class RollbackRecord(FlowRecord):
         self.outcome, self.outcome_detail = outcome, detail
 
 
-_STATE_NAMES = {
-    Outcome.ROLLED_BACK: "RolledBack",
-    Outcome.NOTHING_TO_DO: "NothingToDo",
-    Outcome.DRY_RUN: "DryRun",
-    Outcome.REJECTED: "Rejected",
-    Outcome.APPROVAL_TIMED_OUT: "ApprovalTimedOut",
-    Outcome.SUPERSEDED: "Superseded",
-    Outcome.RESTORED: "RolloutFailedRestored",
-    Outcome.RESTORE_FAILED: "RestoreFailed",
-    Outcome.FAILED: "Failed",
+_STATES: dict[Outcome, FinalState] = {
+    Outcome.ROLLED_BACK: (Completed, "RolledBack"),
+    Outcome.NOTHING_TO_DO: (Completed, "NothingToDo"),
+    Outcome.DRY_RUN: (Completed, "DryRun"),
+    Outcome.REJECTED: (Cancelled, "Rejected"),
+    Outcome.APPROVAL_TIMED_OUT: (Cancelled, "ApprovalTimedOut"),
+    Outcome.SUPERSEDED: (Cancelled, "Superseded"),
+    Outcome.RESTORED: (Failed, "RolloutFailedRestored"),
+    Outcome.RESTORE_FAILED: (Failed, "RestoreFailed"),
+    Outcome.FAILED: (Failed, "Failed"),
 }
-_CANCELLED = frozenset({Outcome.REJECTED, Outcome.APPROVAL_TIMED_OUT, Outcome.SUPERSEDED})
-_FAILED = frozenset({Outcome.RESTORED, Outcome.RESTORE_FAILED, Outcome.FAILED})
 
 
 def outcome_state(record: RollbackRecord) -> State[Any]:
     """The run's final state: named after the outcome, with the detail as message."""
     outcome = record.outcome or Outcome.FAILED
-    message = outcome.value + (f": {record.outcome_detail}" if record.outcome_detail else "")
-    name = _STATE_NAMES[outcome]
-    if outcome in _FAILED:
-        return Failed(name=name, message=message)
-    if outcome in _CANCELLED:
-        return Cancelled(name=name, message=message)
-    return Completed(name=name, message=message)
+    return final_state(_STATES[outcome], outcome.value, record.outcome_detail)
