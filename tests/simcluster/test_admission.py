@@ -194,3 +194,56 @@ def test_a_pod_without_image_is_invalid(admission: Admission) -> None:
             {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}},
             old=None,
         )
+
+
+def _statefulset(**spec: Any) -> Obj:
+    labels = {"app": "db"}
+    body: Obj = {
+        "serviceName": "db",
+        "replicas": 1,
+        "selector": {"matchLabels": labels},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {"containers": [{"name": "db", "image": "postgres:16"}]},
+        },
+        "volumeClaimTemplates": [{"metadata": {"name": "data"}}],
+        **spec,
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": body,
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "allowed"),
+    [
+        ({"replicas": 3}, True),
+        ({"minReadySeconds": 10, "revisionHistoryLimit": 2}, True),
+        ({"updateStrategy": {"type": "OnDelete"}}, True),
+        ({"volumeClaimTemplates": [{"metadata": {"name": "state"}}]}, False),
+        ({"serviceName": "database"}, False),
+        ({"podManagementPolicy": "Parallel"}, False),
+    ],
+    ids=["replicas", "history", "strategy", "claims", "service-name", "pod-management"],
+)
+def test_a_statefulset_update_may_change_only_what_kubernetes_lets_it(
+    admission: Admission, change: Obj, allowed: bool
+) -> None:
+    updated = _statefulset(**change)
+    try:
+        admission.admit(resources.STATEFULSETS, updated, old=_statefulset())
+        refused = ""
+    except InvalidError as error:
+        refused = error.message
+
+    assert (refused == "") is allowed
+    if not allowed:
+        assert refused.startswith(
+            'StatefulSet.apps "db" is invalid: spec: Forbidden: updates to statefulset spec for '
+            "fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', "
+            "'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and "
+            "'minReadySeconds' are forbidden"
+        )

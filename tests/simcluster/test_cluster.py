@@ -1,11 +1,8 @@
-"""SimCluster as a whole: its controller thread, create, and the fault-injection HTTP routes."""
+"""SimCluster as a whole: its controller thread, and create with admission and allocation."""
 
 from __future__ import annotations
 
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
-from starlette.testclient import TestClient
 
 from simcluster import resources
 from simcluster.clock import FakeClock
@@ -52,28 +49,3 @@ def test_creating_a_duplicate_service_keeps_the_first_ones_address() -> None:
     }
     with pytest.raises(InvalidError, match="provided IP is already allocated"):
         cluster.create(other)
-
-
-def test_faults_are_injected_listed_and_healed_over_http() -> None:
-    cluster = build_cluster(nodes=3, clock=FakeClock())
-    app = Starlette(routes=[Mount("/simcluster", routes=cluster.admin_routes())])
-    with TestClient(app) as client:
-        created = client.post(
-            "/simcluster/faults/kube-proxy-down", json={"nodes": ["node-3"], "persistent": True}
-        )
-        assert created.status_code == 201
-        assert created.json()["details"] == {"nodes": ["node-3"], "persistent": True}
-        assert client.get("/simcluster/faults").json()["active"] == {
-            "kube-proxy-down": {"nodes": ["node-3"], "persistent": True}
-        }
-        assert client.post("/simcluster/faults/no-such-fault", json={}).status_code == 404
-        missing = client.post("/simcluster/faults/selector-mismatch", json={"service": "nope"})
-        assert missing.status_code == 404
-        assert missing.json()["reason"] == "NotFound"
-        assert client.delete("/simcluster/faults/kube-proxy-down").json() == {
-            "healed": ["kube-proxy-down"]
-        }
-        assert client.delete("/simcluster/faults/kube-proxy-down").status_code == 404
-        client.post("/simcluster/faults/api-flaky", json={"error_rate": 0.5, "throttle_rate": 0})
-        assert cluster.api_faults.error_rate == 0.5
-        assert client.post("/simcluster/heal").json() == {"healed": ["api-flaky"]}

@@ -9,7 +9,6 @@ import pytest
 
 from simcluster.rbac import (
     AccessRequest,
-    Decision,
     RbacPolicy,
     RbacPolicyError,
     forbidden_message,
@@ -423,7 +422,7 @@ def test_non_resource_urls_grant_only_their_verbs() -> None:
 def test_refusals_carry_the_kubernetes_message(request_: AccessRequest, message: str) -> None:
     decision = POLICY.authorize(request_)
 
-    assert decision == Decision(allowed=False, message=message)
+    assert (decision.allowed, decision.message) == (False, message)
 
 
 def test_a_refused_non_resource_request_names_the_path() -> None:
@@ -441,9 +440,48 @@ def test_an_allowed_request_says_which_binding_allowed_it() -> None:
 
     assert decision.allowed
     assert decision.message == (
-        'RBAC: allowed by RoleBinding "app-reads-settings" in namespace "shop" '
-        'of Role "settings-reader"'
+        'RBAC: allowed by RoleBinding "app-reads-settings/shop" of Role "settings-reader" '
+        'to ServiceAccount "app/shop"'
     )
+
+
+@pytest.mark.parametrize(
+    ("request_", "reason"),
+    [
+        (
+            ask("alice", "list", "pods", namespace="shop"),
+            'RBAC: allowed by ClusterRoleBinding "alice-reads-pods" of ClusterRole "pod-reader" '
+            'to User "alice"',
+        ),
+        (
+            AccessRequest("mallory", AUTHENTICATED, verb="get", path="/openapi/v3"),
+            'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole '
+            '"system:discovery" to Group "system:authenticated"',
+        ),
+        (
+            ask(
+                "mallory",
+                "create",
+                "selfsubjectaccessreviews",
+                groups=AUTHENTICATED,
+                api_group="authorization.k8s.io",
+            ),
+            'RBAC: allowed by ClusterRoleBinding "system:basic-user" of ClusterRole '
+            '"system:basic-user" to Group "system:authenticated"',
+        ),
+        (ask("carol", "list", "pods", namespace="shop"), ""),
+        (
+            ask("bob", "get", "pods", namespace="shop", name="web-1"),
+            'RBAC: role.rbac.authorization.k8s.io "ghost" not found',
+        ),
+        (ask("root", "delete", "nodes", groups=("system:masters",), name="node-1"), ""),
+    ],
+    ids=["binding", "discovery", "basic-user", "no-rule", "missing-role", "privileged"],
+)
+def test_the_reason_is_the_authorizers_as_an_access_review_reports_it(
+    request_: AccessRequest, reason: str
+) -> None:
+    assert POLICY.authorize(request_).reason == reason
 
 
 def test_the_forbidden_status_is_a_complete_kubernetes_status() -> None:

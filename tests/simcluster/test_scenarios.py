@@ -82,17 +82,17 @@ def _restart_proxy_on(cluster: SimCluster, node: str) -> Obj:
 def test_a_wedged_kube_proxy_is_cured_by_deleting_its_pod() -> None:
     cluster = build_cluster(nodes=5, scenario="kube-proxy-down", clock=FakeClock())
     restarted, untouched = cluster.faults.active()["kube-proxy-down"]["nodes"]
-    assert cluster.faults.frozen_rules(restarted) is not None
+    assert cluster.kube_proxies.stale_rules(restarted) is not None
 
     replacement = _restart_proxy_on(cluster, restarted)
 
     assert _waiting(replacement) is None
     assert replacement["status"]["containerStatuses"][0]["ready"]
-    assert cluster.faults.frozen_rules(restarted) is None
+    assert cluster.kube_proxies.stale_rules(restarted) is None
     # The other node's pod was not restarted: still wedged, its rules still stale.
     still = next(p for p in _proxy_pods(cluster) if p["spec"]["nodeName"] == untouched)
     assert _waiting(still) == "CrashLoopBackOff"
-    assert cluster.faults.frozen_rules(untouched) is not None
+    assert cluster.kube_proxies.stale_rules(untouched) is not None
 
 
 def test_a_persistent_kube_proxy_fault_survives_a_restart() -> None:
@@ -104,11 +104,11 @@ def test_a_persistent_kube_proxy_fault_survives_a_restart() -> None:
     replacement = _restart_proxy_on(cluster, node)
 
     assert _waiting(replacement) == "CrashLoopBackOff"
-    assert cluster.faults.frozen_rules(node) is not None
+    assert cluster.kube_proxies.stale_rules(node) is not None
     cluster.faults.heal("kube-proxy-down")
     cluster.settle(timeout=1)
     assert all(p["status"]["containerStatuses"][0]["ready"] for p in _proxy_pods(cluster))
-    assert cluster.faults.frozen_rules(node) is None
+    assert cluster.kube_proxies.stale_rules(node) is None
 
 
 def test_bad_kube_proxy_rollout_stalls_on_one_crashing_new_pod() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from simcluster.selectors import (
@@ -100,3 +102,43 @@ def test_field_selector_pins_a_value_for_index_lookups() -> None:
     parsed = parse_field_selector("spec.nodeName=node-3", supported=POD_FIELDS.__contains__)
     assert parsed.value_of("spec.nodeName") == "node-3"
     assert parsed.value_of("status.phase") is None
+
+
+@pytest.mark.parametrize(
+    ("selector", "says"),
+    [
+        ("app in (web", "unbalanced '('"),
+        ("app=web)", "unbalanced ')'"),
+        ("app=" + "x" * 64, "must be 63 characters or less"),
+        ("app in (web, -bad)", "invalid label value '-bad'"),
+        ("app web", "unable to parse requirement 'app web'"),
+    ],
+)
+def test_a_malformed_label_selector_says_what_is_wrong(selector: str, says: str) -> None:
+    with pytest.raises(SelectorError, match=re.escape(says)):
+        parse_label_selector(selector)
+
+
+@pytest.mark.parametrize(
+    ("selector", "pairs"),
+    [
+        ("", ()),
+        ("app=web", (("app", "web"),)),
+        ("app==web,tier!=db,env in (prod),canary,!legacy", (("app", "web"),)),
+    ],
+)
+def test_only_equalities_narrow_an_index_scan(
+    selector: str, pairs: tuple[tuple[str, str], ...]
+) -> None:
+    assert parse_label_selector(selector).equality_pairs() == pairs
+
+
+@pytest.mark.parametrize("selector", ["spec.nodeName", "spec.nodeName~node-1", "=node-1"])
+def test_a_malformed_field_selector_is_rejected(selector: str) -> None:
+    with pytest.raises(SelectorError, match="invalid selector"):
+        parse_field_selector(selector, supported=POD_FIELDS.__contains__)
+
+
+def test_a_blank_field_selector_selects_everything() -> None:
+    for blank in (None, "", "  "):
+        assert parse_field_selector(blank, supported=POD_FIELDS.__contains__).matches({})

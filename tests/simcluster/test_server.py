@@ -11,9 +11,9 @@ import pytest
 import yaml
 from kubernetes import client
 
-from simcluster.server import SimServer
+from simcluster.server import DEPLOY_RBAC_DIR, SimServer
 from tests.simcluster.api import manifests
-from tests.simcluster.api.clusters import api, api_client_for, new_cluster
+from tests.simcluster.api.clusters import RBAC_DIR, api, api_client_for, new_cluster
 from tests.simcluster.api.status import status_of
 
 ADMIN = {"Authorization": "Bearer sim-admin-token"}
@@ -25,6 +25,26 @@ def test_urls_are_known_before_the_server_starts() -> None:
     assert server.https_url.startswith("https://127.0.0.1:")
     with server:
         assert httpx.get(server.url + "/version", headers=ADMIN).json()["major"] == "1"
+
+
+def test_the_default_rbac_is_the_repositorys_deploy_rbac() -> None:
+    assert DEPLOY_RBAC_DIR == RBAC_DIR
+    assert DEPLOY_RBAC_DIR.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("rbac_dir", "enforced"),
+    [(DEPLOY_RBAC_DIR, True), (RBAC_DIR, True), (None, False), (Path("/nonexistent/rbac"), False)],
+    ids=["by default", "from a folder", "none", "from a missing folder"],
+)
+def test_the_default_cluster_enforces_the_rbac_of_the_folder_given(
+    rbac_dir: Path | None, enforced: bool
+) -> None:
+    server = SimServer(rbac_dir=rbac_dir)
+    try:
+        assert (server.cluster.rbac is not None) is enforced
+    finally:
+        server.stop()
 
 
 def test_a_stopped_server_refuses_connections() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
 
+from simcluster import resources
+from simcluster.api.openapi_schemas import definitions, resolve, schema_name
 from simcluster.errors import BadRequestError, InternalError
 from simcluster.patching import apply_patch
 from simcluster.strategic_merge import merge_key_for, strategic_merge
@@ -290,3 +293,119 @@ def test_merge_keys_follow_the_kubernetes_types(
     path: tuple[str, ...], merge_key: str | None
 ) -> None:
     assert merge_key_for(path) == merge_key
+
+
+def _list_strategies(
+    schema: dict[str, Any], path: tuple[str, ...], depth: int = 0
+) -> Iterator[tuple[tuple[str, ...], str | None, str]]:
+    """Every list and every map with a patch strategy below ``schema``: (path, its merge key
+    by the schema, the strategy as declared)."""
+    if depth > 20:
+        return
+    for field, prop in (resolve(schema).get("properties") or {}).items():
+        at = (*path, field)
+        strategy = str(prop.get("x-kubernetes-patch-strategy") or "")
+        if prop.get("type") == "array":
+            merges = "merge" in strategy.split(",")
+            yield at, prop.get("x-kubernetes-patch-merge-key", "") if merges else None, strategy
+            yield from _list_strategies(prop.get("items") or {}, at, depth + 1)
+        else:
+            if strategy == "replace":
+                yield at, None, strategy
+            yield from _list_strategies(prop, at, depth + 1)
+
+
+BUILT_IN_KINDS = [rt for rt in resources.ALL if not rt.custom and "patch" in rt.verbs]
+
+
+@pytest.mark.parametrize("rt", BUILT_IN_KINDS, ids=[rt.kind for rt in BUILT_IN_KINDS])
+def test_every_served_kind_merges_as_its_kubernetes_1_30_schema_declares(
+    rt: resources.ResourceType,
+) -> None:
+    disagreements = []
+    for path, merge_key, strategy in _list_strategies(definitions()[schema_name(rt)], ()):
+        if strategy == "replace":
+            stored = {"kind": rt.kind, **_nested(path, {"old": "1"})}
+            if _at(strategic_merge(stored, _nested(path, {"new": "2"})), path) != {"new": "2"}:
+                disagreements.append(f"{'.'.join(path)} is not replaced")
+        # Claim statuses are written by the scheduler, never patched by a client here.
+        elif path[-2:] != ("status", "resourceClaimStatuses") and (
+            merge_key_for(path, kind=rt.kind) != merge_key
+        ):
+            disagreements.append(f"{'.'.join(path)} merges by {merge_key!r}")
+
+    assert disagreements == []
+
+
+def _nested(path: tuple[str, ...], leaf: Any) -> dict[str, Any]:
+    for field in reversed(path):
+        leaf = {field: leaf}
+    return dict(leaf)
+
+
+def _at(obj: Any, path: tuple[str, ...]) -> Any:
+    for field in path:
+        obj = obj[field]
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("stored", "patch", "expected"),
+    [
+        (
+            # volumeClaimTemplates have no strategy: the patch's list replaces them whole.
+            {
+                "kind": "StatefulSet",
+                "spec": {
+                    "volumeClaimTemplates": [
+                        {
+                            "metadata": {"name": "data"},
+                            "spec": {"resources": {"requests": {"storage": "10Gi"}}},
+                        },
+                        {"metadata": {"name": "wal"}},
+                    ]
+                },
+            },
+            {"spec": {"volumeClaimTemplates": [{"metadata": {"name": "data"}}]}},
+            {
+                "kind": "StatefulSet",
+                "spec": {"volumeClaimTemplates": [{"metadata": {"name": "data"}}]},
+            },
+        ),
+        (
+            {"kind": "ClusterRole", "rules": [{"verbs": ["get"]}, {"verbs": ["list"]}]},
+            {"rules": [{"verbs": ["watch"]}]},
+            {"kind": "ClusterRole", "rules": [{"verbs": ["watch"]}]},
+        ),
+        (
+            # patchStrategy "replace": a label left out of the new selector is gone.
+            {
+                "kind": "PodDisruptionBudget",
+                "spec": {"selector": {"matchLabels": {"a": "1", "b": "2"}}},
+            },
+            {"spec": {"selector": {"matchLabels": {"a": "1"}}}},
+            {"kind": "PodDisruptionBudget", "spec": {"selector": {"matchLabels": {"a": "1"}}}},
+        ),
+        (
+            {"kind": "ServiceAccount", "secrets": [{"name": "token-a"}]},
+            {"secrets": [{"name": "token-b"}]},
+            {"kind": "ServiceAccount", "secrets": [{"name": "token-a"}, {"name": "token-b"}]},
+        ),
+        (
+            {"kind": "ServiceAccount", "imagePullSecrets": [{"name": "registry-a"}]},
+            {"imagePullSecrets": [{"name": "registry-b"}]},
+            {"kind": "ServiceAccount", "imagePullSecrets": [{"name": "registry-b"}]},
+        ),
+    ],
+    ids=[
+        "statefulset-claims",
+        "clusterrole-rules",
+        "pdb-selector",
+        "serviceaccount-secrets",
+        "serviceaccount-pull-secrets",
+    ],
+)
+def test_kinds_the_overlays_apply_patch_as_kubernetes_does(
+    stored: dict[str, Any], patch: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    assert strategic_merge(stored, patch) == expected

@@ -24,6 +24,16 @@ def pod(
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
 
 
+def config_map(name: str, *, data: dict[str, str] | None = None) -> Manifest:
+    """A ConfigMap: no controller writes one, so its resourceVersion moves only when a test does."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name},
+        "data": data or {},
+    }
+
+
 def service(name: str, *, selector: dict[str, str], port: int = 80) -> Manifest:
     """A ClusterIP Service."""
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
+from simcluster.cluster import SimCluster
 from tests.simcluster.api import manifests
 from tests.simcluster.api.clusters import ApiClient, AppsApi, CoreApi, api
 
@@ -180,10 +181,22 @@ def test_namespaces_and_nodes_are_cluster_scoped(core: CoreApi) -> None:
     assert core.read_node("node-9").metadata.labels == {"role": "worker"}
 
 
-def test_deleting_a_namespace_deletes_what_is_in_it(core: CoreApi) -> None:
+def test_a_deleted_namespace_terminates_then_goes_with_what_is_in_it(
+    core: CoreApi, cluster: SimCluster
+) -> None:
     core.create_namespace({"metadata": {"name": "shop"}})
     core.create_namespaced_pod("shop", manifests.pod("cart"))
+    core.create_namespaced_config_map("shop", {"metadata": {"name": "settings"}})
+
     core.delete_namespace("shop")
+
+    assert core.read_namespace("shop").status.phase == "Terminating"
+    core.delete_namespaced_config_map("settings", "shop")
+    with pytest.raises(client.ApiException) as refused:
+        core.create_namespaced_pod("shop", manifests.pod("late"))
+    assert refused.value.status == 403
+    assert "because it is being terminated" in str(refused.value.body)
+    cluster.settle()
     assert core.list_namespaced_pod("shop").items == []
     with pytest.raises(client.ApiException) as raised:
         core.read_namespace("shop")

@@ -59,8 +59,22 @@ def test_core_group_lists_resources_and_subresources(server: SimServer) -> None:
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        ("/apis/apps/v1", {"daemonsets", "deployments", "replicasets", "controllerrevisions"}),
+        (
+            "/apis/apps/v1",
+            {"daemonsets", "deployments", "replicasets", "statefulsets", "controllerrevisions"},
+        ),
         ("/apis/discovery.k8s.io/v1", {"endpointslices"}),
+        ("/api/v1", {"secrets", "serviceaccounts", "persistentvolumeclaims", "configmaps"}),
+        ("/apis/policy/v1", {"poddisruptionbudgets"}),
+        ("/apis/networking.k8s.io/v1", {"networkpolicies", "ingresses"}),
+        (
+            "/apis/rbac.authorization.k8s.io/v1",
+            {"roles", "clusterroles", "rolebindings", "clusterrolebindings"},
+        ),
+        ("/apis/authorization.k8s.io/v1", {"selfsubjectaccessreviews"}),
+        ("/apis/authentication.k8s.io/v1", {"selfsubjectreviews"}),
+        ("/apis/monitoring.coreos.com/v1", {"servicemonitors", "prometheusrules"}),
+        ("/apis/monitoring.coreos.com/v1alpha1", {"alertmanagerconfigs"}),
     ],
 )
 def test_named_groups_list_their_resources(
@@ -76,6 +90,12 @@ def test_group_list_and_groups_name_their_preferred_versions(
     assert {g.name: g.preferred_version.group_version for g in groups} == {
         "apps": "apps/v1",
         "discovery.k8s.io": "discovery.k8s.io/v1",
+        "policy": "policy/v1",
+        "networking.k8s.io": "networking.k8s.io/v1",
+        "rbac.authorization.k8s.io": "rbac.authorization.k8s.io/v1",
+        "authentication.k8s.io": "authentication.k8s.io/v1",
+        "authorization.k8s.io": "authorization.k8s.io/v1",
+        "monitoring.coreos.com": "monitoring.coreos.com/v1",
     }
     apps = api(client.AppsApi, admin_client).get_api_group()
     assert apps.versions[0].group_version == "apps/v1"
@@ -93,5 +113,16 @@ def test_aggregated_discovery_requests_get_the_plain_documents(server: SimServer
     assert answer.json()["kind"] == "APIGroupList"
 
 
-def test_openapi_is_not_served(server: SimServer) -> None:
-    assert httpx.get(server.url + "/openapi/v2", headers=ADMIN).status_code == 404
+def test_a_review_is_served_for_create_only(server: SimServer) -> None:
+    reviews = _resources(server, "/apis/authorization.k8s.io/v1")["selfsubjectaccessreviews"]
+    assert (reviews["verbs"], reviews["namespaced"]) == (["create"], False)
+    listing = httpx.get(
+        server.url + "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", headers=ADMIN
+    )
+    assert listing.status_code == 405
+
+
+def test_prometheus_operator_kinds_are_in_its_category(server: SimServer) -> None:
+    monitoring = _resources(server, "/apis/monitoring.coreos.com/v1")
+    assert monitoring["servicemonitors"]["categories"] == ["prometheus-operator"]
+    assert monitoring["prometheusrules"]["shortNames"] == ["promrule"]

@@ -44,18 +44,21 @@ def test_creating_a_taken_name_is_409_already_exists(core: CoreApi) -> None:
 
 
 def test_replacing_with_a_stale_resource_version_is_409_conflict(core: CoreApi) -> None:
-    stale = core.create_namespaced_pod("default", manifests.pod("web-1"))
-    fresh = core.read_namespaced_pod("web-1", "default")
+    # A ConfigMap, not a pod: the running kubelet writes a new pod's status at any moment, which
+    # would make even the first replace below stale.
+    stale = core.create_namespaced_config_map("default", manifests.config_map("settings"))
+    fresh = core.read_namespaced_config_map("settings", "default")
     fresh.metadata.labels = {"edited": "first"}
-    core.replace_namespaced_pod("web-1", "default", fresh)
+    core.replace_namespaced_config_map("settings", "default", fresh)
     stale.metadata.labels = {"edited": "second"}
     with pytest.raises(client.ApiException) as raised:
-        core.replace_namespaced_pod("web-1", "default", stale)
+        core.replace_namespaced_config_map("settings", "default", stale)
     assert raised.value.status == 409
     status = status_of(raised.value)
     assert status["reason"] == "Conflict"
     assert "the object has been modified" in status["message"]
-    assert core.read_namespaced_pod("web-1", "default").metadata.labels == {"edited": "first"}
+    labels = core.read_namespaced_config_map("settings", "default").metadata.labels
+    assert labels == {"edited": "first"}
 
 
 def test_delete_with_a_failed_uid_precondition_is_409(core: CoreApi) -> None:

@@ -1,4 +1,4 @@
-"""Injected API faults: seeded 429s with Retry-After, 500s, latency, filtered by verb/resource."""
+"""The API server answers with the injected faults: 429 with Retry-After, 500, latency."""
 
 from __future__ import annotations
 
@@ -7,62 +7,10 @@ import time
 import pytest
 from kubernetes import client
 
-from simcluster.api_faults import ApiFaults
 from simcluster.cluster import SimCluster
-from simcluster.errors import InternalError, TooManyRequestsError
 from tests.simcluster.api import manifests
 from tests.simcluster.api.clusters import ApiClient, CoreApi, api
 from tests.simcluster.api.status import status_of
-
-
-def test_a_full_throttle_rate_always_answers_429() -> None:
-    faults = ApiFaults(throttle_rate=1.0, retry_after_seconds=3)
-    error = faults.draw("list", "pods")
-    assert isinstance(error, TooManyRequestsError)
-    assert error.to_status()["details"] == {"retryAfterSeconds": 3}
-
-
-def test_a_full_error_rate_always_answers_500() -> None:
-    assert isinstance(ApiFaults(error_rate=1.0).draw("get", "pods"), InternalError)
-
-
-def test_the_same_seed_draws_the_same_faults() -> None:
-    def outcomes(seed: int) -> list[str]:
-        faults = ApiFaults(throttle_rate=0.3, error_rate=0.3, seed=seed)
-        return [type(faults.draw("get", "pods")).__name__ for _ in range(50)]
-
-    assert outcomes(7) == outcomes(7)
-    assert {"TooManyRequestsError", "InternalError", "NoneType"} <= set(outcomes(7))
-
-
-@pytest.mark.parametrize(
-    ("verbs", "resources", "verb", "resource", "applies"),
-    [
-        (None, None, "get", "pods", True),
-        (frozenset({"delete"}), None, "get", "pods", False),
-        (frozenset({"delete"}), None, "delete", "pods", True),
-        (None, frozenset({"pods"}), "get", "pods/log", True),
-        (None, frozenset({"pods/exec"}), "get", "pods/log", False),
-        (None, frozenset({"services"}), "get", "pods", False),
-    ],
-)
-def test_faults_apply_only_to_the_chosen_verbs_and_resources(
-    verbs: frozenset[str] | None,
-    resources: frozenset[str] | None,
-    verb: str,
-    resource: str,
-    applies: bool,
-) -> None:
-    faults = ApiFaults(error_rate=1.0, verbs=verbs, resources=resources)
-    assert faults.applies_to(verb, resource) is applies
-    assert (faults.draw(verb, resource) is not None) is applies
-
-
-def test_clear_removes_every_fault() -> None:
-    faults = ApiFaults(latency_seconds=1, throttle_rate=1, error_rate=1, verbs=frozenset({"get"}))
-    faults.clear()
-    assert faults.draw("get", "pods") is None
-    assert faults.delay_for("get", "pods") == 0
 
 
 def test_throttled_requests_get_429_with_retry_after(cluster: SimCluster, core: CoreApi) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -83,3 +84,39 @@ def test_rollout_undo_restores_the_previous_kube_proxy_template(
     assert "rolled back" in output
     restored = apps.read_namespaced_daemon_set("kube-proxy", "kube-system")
     assert restored.spec.template.spec.containers[0].image == PREVIOUS_IMAGE
+
+
+ENGINE_SA = "system:serviceaccount:service-runbooks:service-runbooks"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (("delete", "pods", "-n", "shop"), "yes"),
+        (("create", "services", "-n", "shop"), "yes"),
+        (("create", "deployments", "-n", "shop"), "no"),
+        (("patch", "daemonsets/kube-proxy", "-n", "kube-system"), "yes"),
+        (("patch", "daemonsets/coredns", "-n", "kube-system"), "no"),
+        (("get", "configmaps/kube-proxy", "-n", "kube-system"), "yes"),
+        (("list", "secrets", "-A"), "no"),
+    ],
+    ids=lambda value: "-".join(value) if isinstance(value, tuple) else value,
+)
+def test_auth_can_i_as_the_engine_answers_as_deploy_rbac_says(
+    kubectl: list[str], question: tuple[str, ...], answer: str
+) -> None:
+    done = subprocess.run(
+        [*kubectl, "auth", "can-i", f"--as={ENGINE_SA}", *question],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.strip() == answer, done.stderr
+
+
+def test_auth_whoami_names_the_impersonated_service_account(kubectl: list[str]) -> None:
+    output = run(kubectl, "auth", "whoami", f"--as={ENGINE_SA}", "-o", "json")
+    user = json.loads(output)["status"]["userInfo"]
+    assert user["username"] == ENGINE_SA
+    assert "system:serviceaccounts:service-runbooks" in user["groups"]

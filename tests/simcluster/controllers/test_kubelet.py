@@ -128,3 +128,42 @@ def test_events_are_bounded() -> None:
     clock = FakeClock()
     cluster = build_cluster(nodes=2, clock=clock, settings=SimSettings(max_events=10))
     assert cluster.store.count(resources.EVENTS) == 10
+
+
+def test_a_tag_the_registry_does_not_have_fails_to_pull_and_then_backs_off() -> None:
+    cluster, clock = _cluster()
+    cluster.create(_pod("typo", "registry.example.com/shop/web:9.9.9-broken"))
+    cluster.settle(timeout=1)
+    first = cluster.store.get(resources.PODS, "shop", "typo")["status"]
+    [container] = first["containerStatuses"]
+    assert first["phase"] == "Pending"
+    assert container["state"]["waiting"]["reason"] == "ErrImagePull"
+    assert "not found" in container["state"]["waiting"]["message"]
+    assert not container["ready"]
+    assert container["restartCount"] == 0
+    failed = _events(cluster, "typo")["Failed"]
+    assert failed["type"] == "Warning"
+    clock.advance(10)
+    cluster.settle(timeout=1)
+    later = cluster.store.get(resources.PODS, "shop", "typo")["status"]["containerStatuses"][0]
+    assert later["state"]["waiting"]["reason"] == "ImagePullBackOff"
+    assert _events(cluster, "typo")["BackOff"]["message"] == (
+        'Back-off pulling image "registry.example.com/shop/web:9.9.9-broken"'
+    )
+
+
+def test_an_image_of_a_repository_the_registry_does_not_serve_pulls() -> None:
+    cluster, _ = _cluster()
+    cluster.create(_pod("public", "docker.io/library/nginx:1.27"))
+    cluster.settle(timeout=1)
+    status = cluster.store.get(resources.PODS, "shop", "public")["status"]
+    assert status["phase"] == "Running"
+    assert status["containerStatuses"][0]["ready"]
+
+
+def test_a_crashing_image_pulls_even_with_a_tag_the_registry_does_not_list() -> None:
+    cluster, _ = _cluster()
+    cluster.create(_pod("bad", CRASHING))
+    cluster.settle(timeout=1)
+    waiting = cluster.store.get(resources.PODS, "shop", "bad")["status"]["containerStatuses"][0]
+    assert waiting["state"]["waiting"]["reason"] == "CrashLoopBackOff"

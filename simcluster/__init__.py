@@ -1,1 +1,0 @@
-"""A stateful simulated Kubernetes cluster that serves the Kubernetes REST API over HTTP."""
