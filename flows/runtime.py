@@ -1,7 +1,7 @@
-"""What flows act through: one typed runtime, installed by the engine or built from the environment.
+"""What flows act through: one typed runtime per run, given by the engine or built from settings.
 
-The engine (the composition root) calls `install_runtime` at startup; a flow run under a plain
-Prefect worker finds nothing installed and builds the runtime from ``RUNBOOKS_*`` settings.
+The engine's executor runs each flow run inside `use_runtime`; a flow run under a plain Prefect
+worker is given none and builds its runtime from ``RUNBOOKS_*`` settings (`flows.settings`).
 Nothing else in `flows` keeps process-wide state.
 """
 
@@ -9,24 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import threading
+import contextlib
+import functools
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from flows.approval.notifier import LogNotifier, Notifier
 from flows.approval.slack import SlackNotifier
+from flows.settings import FlowSettings
 from integrations.alertmanager import AlertmanagerClient, AlertmanagerError
-from integrations.kubernetes import Kube, KubeConnection, connect
-from integrations.slack import SlackChannel, SlackCredentials
-from integrations.slack.credentials import SLACK_API_URL
+from integrations.kubernetes import Kube, connect
+from integrations.slack import SlackChannel
 
 T = TypeVar("T")
 
@@ -143,6 +142,21 @@ class AlertmanagerChecker:
 
 
 @dataclass(frozen=True, slots=True)
+class FiringCount:
+    """How many other alerts of a name fire, and whether Alertmanager confirmed it.
+
+    Attributes:
+        count: Other alerts of the name.
+        confirmed: Alertmanager's API listed them as firing. False: the receiver's record
+            counted recent alert runs with no resolution recorded, which a lost resolved
+            notification leaves counted though the alert stopped long ago.
+    """
+
+    count: int
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AlertSources:
     """The receiver's record of resolutions and Alertmanager's API, either one optional.
 
@@ -166,10 +180,18 @@ class AlertSources:
 
         None when neither can tell.
         """
-        for source in (self.alertmanager, self.record):
+        found = self.firing_elsewhere(alertname, excluding=excluding)
+        return None if found is None else found.count
+
+    def firing_elsewhere(
+        self, alertname: str, *, excluding: str | None = None
+    ) -> FiringCount | None:
+        """Other alerts of that name firing, and whether Alertmanager confirms it (it is asked
+        first); None when neither source can tell."""
+        for source, confirmed in ((self.alertmanager, True), (self.record, False)):
             count = None if source is None else source.count_firing(alertname, excluding=excluding)
             if count is not None:
-                return count
+                return FiringCount(count=count, confirmed=confirmed)
         return None
 
 
@@ -194,85 +216,57 @@ class FlowRuntime:
     backup_dir: Path | None = None
 
 
-class RuntimeSettings(BaseSettings):
-    """The ``RUNBOOKS_*`` settings a flow needs when no engine installed a runtime."""
+def runtime_from_settings(settings: FlowSettings) -> FlowRuntime:
+    """The runtime a flow builds for itself from ``RUNBOOKS_*`` settings (no engine around it).
 
-    model_config = SettingsConfigDict(env_prefix="RUNBOOKS_", extra="ignore")
-
-    kubeconfig: Path | None = None
-    kube_context: str | None = None
-    kube_url: str | None = None
-    kube_token: SecretStr | None = None
-    alertmanager_url: str | None = None
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_channel: str | None = None
-    slack_api_url: str = SLACK_API_URL
-    backup_dir: Path | None = None
-
-    def connection(self) -> KubeConnection:
-        """The Kubernetes connection these settings name (discovery fills the gaps)."""
-        return KubeConnection(
-            kubeconfig=self.kubeconfig,
-            context=self.kube_context,
-            url=self.kube_url,
-            token=self.kube_token,
-        )
-
-    def notifier(self) -> Notifier:
-        """Slack when the engine's Slack settings are set (its buttons call the engine back),
-        else the log."""
-        if not (self.slack_bot_token and self.slack_signing_secret and self.slack_channel):
-            return LogNotifier()
-        credentials = SlackCredentials(
-            bot_token=self.slack_bot_token,
-            signing_secret=self.slack_signing_secret,
-            channel=self.slack_channel,
-            api_url=self.slack_api_url,
-        )
-        return SlackNotifier(SlackChannel(credentials.get_client(), credentials.channel))
-
-
-def runtime_from_settings(settings: RuntimeSettings) -> FlowRuntime:
-    """The fallback runtime: Kubernetes, Alertmanager and the notifier from settings."""
+    Slack when the Slack settings are set (its buttons call the engine back), else the log.
+    """
     connection = settings.connection()
     alertmanager = (
         AlertmanagerChecker(settings.alertmanager_url) if settings.alertmanager_url else None
     )
+    credentials = settings.slack_credentials()
+    notifier: Notifier = (
+        LogNotifier()
+        if credentials is None
+        else SlackNotifier(SlackChannel(credentials.get_client(), credentials.channel))
+    )
     return FlowRuntime(
         kube_factory=lambda: connect(connection),
         alerts=AlertSources(alertmanager=alertmanager),
-        notifier=settings.notifier(),
+        notifier=notifier,
         backup_dir=settings.backup_dir,
     )
 
 
-class _RuntimeSlot:
-    """The one place the process's runtime is kept."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._runtime: FlowRuntime | None = None
-
-    def install(self, runtime: FlowRuntime | None) -> None:
-        with self._lock:
-            self._runtime = runtime
-
-    def get(self) -> FlowRuntime:
-        with self._lock:
-            if self._runtime is None:
-                self._runtime = runtime_from_settings(RuntimeSettings())
-            return self._runtime
+#: The runtime of the flow run in this context: set per run by whoever runs it (the engine's
+#: executor, a test), so two runs in one process never see each other's.
+_CURRENT: ContextVar[FlowRuntime | None] = ContextVar("runbooks_flow_runtime", default=None)
 
 
-_SLOT = _RuntimeSlot()
+@contextlib.contextmanager
+def use_runtime(runtime: FlowRuntime) -> Iterator[FlowRuntime]:
+    """Run what happens inside the block (a flow run and its tasks) with ``runtime``.
+
+    Prefect copies the context into the threads it runs tasks on, so tasks see it too.
+    """
+    token = _CURRENT.set(runtime)
+    try:
+        yield runtime
+    finally:
+        _CURRENT.reset(token)
 
 
-def install_runtime(runtime: FlowRuntime | None) -> None:
-    """Make `runtime` the one flows use in this process (None: fall back to the environment)."""
-    _SLOT.install(runtime)
+@functools.cache
+def _environment_runtime() -> FlowRuntime:
+    return runtime_from_settings(FlowSettings())
 
 
 def current_runtime() -> FlowRuntime:
-    """The installed runtime, or one built from ``RUNBOOKS_*`` settings on first use."""
-    return _SLOT.get()
+    """The runtime of this flow run; under a plain Prefect worker, one built from the environment.
+
+    Raises:
+        pydantic.ValidationError: no runtime was given and a ``RUNBOOKS_*`` setting is invalid
+            (the message names the variable).
+    """
+    return _CURRENT.get() or _environment_runtime()

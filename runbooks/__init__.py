@@ -3,7 +3,7 @@
 # `runbooks.schema` is left out on purpose: it runs as `python -m runbooks.schema`, and importing
 # it here would make runpy warn about a module imported twice.
 
-from runbooks.approval import ActionKind, ApprovalMode, ApprovalPolicy
+from runbooks.approval import ActionKind, ApprovalMode, ApprovalPolicy, Approvers, FourEyes
 from runbooks.loader import SHIPPED_CATALOG, load_catalog
 from runbooks.matching import (
     Match,
@@ -32,10 +32,12 @@ __all__ = [
     "AlertStatus",
     "ApprovalMode",
     "ApprovalPolicy",
+    "Approvers",
     "Catalog",
     "CatalogError",
     "CatalogProblem",
     "Cooldown",
+    "FourEyes",
     "KnownDeployments",
     "Match",
     "MatchResult",

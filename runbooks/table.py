@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runbooks.approval import ActionKind, ApprovalMode, ApprovalPolicy
+from runbooks.approval import DEFAULT_TIMEOUT, ActionKind, ApprovalMode, ApprovalPolicy
 from runbooks.model import Runbook
 from runbooks.registry import Catalog
 
@@ -38,7 +38,19 @@ def _match(runbook: Runbook) -> str:
 
 
 def describe_approval(policy: ApprovalPolicy) -> str:
-    """Summarise a policy: which actions run unattended, and whether drills auto-approve."""
+    """Summarise a policy: which actions run unattended, whether drills auto-approve, and what
+    differs from the defaults: how long a request waits, who answers, four-eyes."""
     auto = [str(action) for action in ActionKind if policy.mode_for(action) is ApprovalMode.AUTO]
-    text = f"auto: {', '.join(auto)}; rest required" if auto else "all required"
-    return text + ("; drills: auto" if policy.auto_approve_for_drills else "")
+    parts = [f"auto: {', '.join(auto)}; rest required" if auto else "all required"]
+    if policy.auto_approve_for_drills:
+        parts.append("drills: auto")
+    if policy.timeout != DEFAULT_TIMEOUT or policy.timeouts:
+        own = "".join(f", {kind} {duration}" for kind, duration in policy.timeouts.items())
+        parts.append(f"wait {policy.timeout}{own}")
+    if policy.approvers is not None:
+        parts.append(f"approvers: {', '.join((*policy.approvers.users, *policy.approvers.groups))}")
+    if policy.four_eyes:
+        parts.append(
+            "four-eyes: " + ", ".join(f"{kind} {rule}" for kind, rule in policy.four_eyes.items())
+        )
+    return "; ".join(parts)

@@ -1,39 +1,38 @@
-"""The approval gate shared by every flow: typed requests and answers, channels, durable waits."""
+"""The approval gate shared by every flow; this package's own names are its pure vocabulary.
 
-from flows.approval.gate import AlertEpisode, Approval, ApprovalGate
+The gate (`flows.approval.gate`), the answer form (`.form`), the channels (`.notifier`,
+`.slack`) and the durable store (`.store`) use Prefect and are imported from their modules, so
+that a pure module can speak of approvals without loading Prefect.
+"""
+
 from flows.approval.models import (
     ENGINE_ANSWERER,
+    Approval,
     ApprovalAnswer,
-    ApprovalInput,
     ApprovalItem,
     ApprovalRequest,
+    ApprovalRules,
     Channel,
     Decision,
-    answer_from_input,
+    RunEnding,
+    RunSubject,
+    StepNote,
+    clock_time,
     render_request,
-    timed_out_input,
-    withdrawn_input,
 )
-from flows.approval.notifier import LogNotifier, Notifier
-from flows.approval.store import keep_once, read_request
 
 __all__ = [
     "ENGINE_ANSWERER",
-    "AlertEpisode",
     "Approval",
     "ApprovalAnswer",
-    "ApprovalGate",
-    "ApprovalInput",
     "ApprovalItem",
     "ApprovalRequest",
+    "ApprovalRules",
     "Channel",
     "Decision",
-    "LogNotifier",
-    "Notifier",
-    "answer_from_input",
-    "keep_once",
-    "read_request",
+    "RunEnding",
+    "RunSubject",
+    "StepNote",
+    "clock_time",
     "render_request",
-    "timed_out_input",
-    "withdrawn_input",
 ]

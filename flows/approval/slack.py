@@ -1,30 +1,64 @@
-"""Approvals in Slack: each request posted with Approve and Reject buttons, updated once answered.
+"""A run's conversation in Slack: one parent message per run, everything else in its thread.
 
-The buttons' callbacks are the engine's (`engine.slack_actions`): they resume the run with the
-same typed answer the Prefect UI's form submits. The message's place is kept with the flow run,
-so the answer updates it even when a restarted engine re-runs the flow.
+The parent says what the run is about and where it stands (updated in place); its thread gets
+the approval request with Approve and Reject buttons (`engine.approvals.slack` takes the
+presses), the answer, each step as it is done, and the outcome with a link to the report.
+
+Only the request is posted while the run waits on it: if Slack refuses it, the run fails rather
+than wait for an answer nobody was asked for. Everything else goes out in the background, in
+order per run (`Lanes`), through the client's retries (rate limits wait as long as Slack says):
+it never blocks or fails the run, and what Slack still refuses is logged once, with the fix.
+A run that neither asks nor changes anything (nothing to do, a dry run) stays out of Slack.
+
+Where the parent and each request were posted is kept with the flow run in Prefect, so a run
+re-run after its answer, on this engine or another, goes on in the same thread.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import threading
+from collections.abc import Callable
 from uuid import UUID
 
-from flows.approval.models import ApprovalAnswer, ApprovalRequest, Decision
+import httpx
+
+from flows.approval.lanes import Lanes
+from flows.approval.models import (
+    ApprovalAnswer,
+    ApprovalRequest,
+    RunEnding,
+    RunSubject,
+    StepNote,
+)
 from flows.approval.notifier import LogNotifier
 from flows.approval.store import keep_once, read_kept
+from flows.approval.wording import approvers_text, decision_text
 from integrations.slack import (
     ApprovalMessage,
     MessageItem,
     MessageRef,
+    ParentMessage,
     SlackChannel,
     SlackError,
     approval_blocks,
     decided_blocks,
+    line_blocks,
+    mention,
+    parent_blocks,
+    slack_date,
 )
+from runbooks.approval import SLACK_USER_PATTERN
 
 logger = logging.getLogger(__name__)
+
+THREAD_KEY = "slack-thread"
+"""The flow-run-input key holding where the run's parent message is."""
+
+#: How long a request waits for the run's earlier lines to go out first (they keep order).
+SETTLE_SECONDS = 30.0
 
 
 def message_key(gate: str) -> str:
@@ -32,7 +66,32 @@ def message_key(gate: str) -> str:
     return f"slack-message-{gate}"
 
 
-def approval_message(request: ApprovalRequest, *, ui_url: str | None) -> ApprovalMessage:
+def run_url(ui_url: str | None, flow_run_id: str) -> str | None:
+    """The run's page in the Prefect UI."""
+    return f"{ui_url.rstrip('/')}/runs/flow-run/{flow_run_id}" if ui_url else None
+
+
+def report_url(ui_url: str | None, report_key: str) -> str | None:
+    """The latest version of the run's report in the Prefect UI."""
+    return f"{ui_url.rstrip('/')}/artifacts/key/{report_key}" if ui_url else None
+
+
+def rules_lines(request: ApprovalRequest, *, default_approvers: tuple[str, ...] = ()) -> list[str]:
+    """Who may answer ``request``, and its four-eyes rules, as the message says them."""
+    rules = request.rules
+    lines = [f"Who may answer: {approvers_text(rules, default=default_approvers)}."]
+    if rules.two_approvers:
+        lines.append("Two different people must approve (four-eyes).")
+    if rules.not_the_starter and rules.started_by:
+        starter = rules.started_by
+        shown = mention(starter) if re.fullmatch(SLACK_USER_PATTERN, starter) else starter
+        lines.append(f"{shown} started this run and may not approve it (four-eyes).")
+    return lines
+
+
+def approval_message(
+    request: ApprovalRequest, *, ui_url: str | None, default_approvers: tuple[str, ...] = ()
+) -> ApprovalMessage:
     """The Slack message for `request`."""
     context = None
     if request.alertname or request.alert_fingerprint:
@@ -40,72 +99,212 @@ def approval_message(request: ApprovalRequest, *, ui_url: str | None) -> Approva
     return ApprovalMessage(
         run_id=request.flow_run_id,
         gate=request.gate,
+        request_id=request.request_id,
         title=request.title,
         items=tuple(
             MessageItem(item.description, item.blast_radius, tuple(item.diff))
             for item in request.items
         ),
-        deadline=request.deadline.isoformat(timespec="seconds"),
+        deadline=request.deadline,
         notes=tuple(request.notes),
+        rules=tuple(rules_lines(request, default_approvers=default_approvers)),
         context=context,
-        run_url=f"{ui_url.rstrip('/')}/runs/flow-run/{request.flow_run_id}" if ui_url else None,
+        run_url=run_url(ui_url, request.flow_run_id),
     )
 
 
-def decision_text(answer: ApprovalAnswer) -> str:
-    """The answer in one line, as the message shows it once decided."""
-    words = {
-        Decision.APPROVED: "Approved",
-        Decision.REJECTED: "Rejected",
-        Decision.TIMED_OUT: "Not answered in time: rejected",
-    }
-    text = f"{words.get(answer.decision, answer.decision.value)} by {answer.by}"
-    text += f" via {answer.channel.value}"
-    return text + (f": {answer.reason}" if answer.reason else "")
+def step_line(step: StepNote) -> str:
+    """A step as its thread line."""
+    mark = ":white_check_mark:" if step.ok else ":x:"
+    return f"{mark} {step.text}"
+
+
+def ending_line(ending: RunEnding, *, report: str | None) -> str:
+    """The outcome as the thread's last line."""
+    mark = ":white_check_mark:" if ending.ok else ":warning:"
+    link = f" <{report}|Report>" if report else ""
+    return f"{mark} Ended *{ending.state}* at {slack_date(ending.at)}: {ending.detail}.{link}"
 
 
 class SlackNotifier:
-    """Tells the approvals channel about each request and its answer (and logs both)."""
+    """Tells the approvals channel about each run's requests, answers, steps and outcome."""
 
-    def __init__(self, channel: SlackChannel, *, ui_url: str | None = None) -> None:
-        """Post to `channel`; link each message to the run in the Prefect UI at `ui_url`."""
+    def __init__(
+        self,
+        channel: SlackChannel,
+        *,
+        ui_url: str | None = None,
+        default_approvers: tuple[str, ...] = (),
+        settle_seconds: float = SETTLE_SECONDS,
+    ) -> None:
+        """Post to `channel`; link each run in the Prefect UI at `ui_url`.
+
+        Args:
+            channel: The approvals channel.
+            ui_url: The Prefect UI, linked from every message.
+            default_approvers: The engine's approvers (user and group IDs), named in requests
+                whose runbook names none.
+            settle_seconds: How long a request waits for the run's earlier lines.
+        """
         self._channel = channel
         self._ui_url = ui_url
+        self._default_approvers = default_approvers
+        self._settle = settle_seconds
         self._log = LogNotifier()
+        self._lanes = Lanes("slack")
+        self._lock = threading.Lock()
+        # Held while a parent is posted: a request and a step of one run must not both post one.
+        self._parent_lock = threading.Lock()
+        self._parents: dict[str, MessageRef] = {}
+        self._told: set[tuple[str, str, bool]] = set()
+        self._logged: set[tuple[str, str]] = set()
 
-    def approval_requested(self, request: ApprovalRequest) -> None:
-        """Post the request with its buttons.
+    def approval_requested(self, run: RunSubject, request: ApprovalRequest) -> None:
+        """Post the request with its buttons in the run's thread (opening it if need be).
 
         Raises:
             SlackError: Slack did not take it (after the client's retries); the flow fails
                 rather than wait for an answer nobody was asked for.
         """
-        self._log.approval_requested(request)
-        ref = self._channel.post(*approval_blocks(approval_message(request, ui_url=self._ui_url)))
+        self._log.approval_requested(run, request)
+        self._lanes.wait(run.flow_run_id, self._settle)
+        waiting = f"Waiting for approval until {slack_date(request.deadline)}: {request.title}"
+        parent, opened = self._parent(run, status=waiting)
+        message = approval_message(
+            request, ui_url=self._ui_url, default_approvers=self._default_approvers
+        )
+        ref = self._channel.post(*approval_blocks(message), thread=parent)
         kept = json.dumps({"channel": ref.channel, "ts": ref.ts})
         keep_once(UUID(request.flow_run_id), message_key(request.gate), kept)
+        if not opened:
+            self._later(run, "mark the run as waiting", lambda: self._status(run, parent, waiting))
 
-    def approval_decided(self, request: ApprovalRequest, answer: ApprovalAnswer) -> None:
-        """Replace the buttons with the answer; a Slack failure here is logged, not raised.
+    def approval_decided(
+        self, run: RunSubject, request: ApprovalRequest, answer: ApprovalAnswer
+    ) -> None:
+        """Replace the request's buttons with the answer, and say it in the thread."""
+        self._log.approval_decided(run, request, answer)
+        text = decision_text(request, answer)
 
-        The decision already stands (the run goes on as answered); failing the run because
-        the message could not be updated would undo an approval for a cosmetic reason.
-        """
-        self._log.approval_decided(request, answer)
-        kept = read_kept(UUID(request.flow_run_id), message_key(request.gate))
-        if kept is None:
-            return
-        where = json.loads(kept)
-        message = approval_message(request, ui_url=self._ui_url)
-        try:
-            self._channel.update(
-                MessageRef(channel=where["channel"], ts=where["ts"]),
-                *decided_blocks(message, decision_text(answer)),
+        def tell() -> None:
+            kept = read_kept(UUID(request.flow_run_id), message_key(request.gate))
+            if kept is not None:
+                where = json.loads(kept)
+                message = approval_message(
+                    request, ui_url=self._ui_url, default_approvers=self._default_approvers
+                )
+                self._channel.update(
+                    MessageRef(channel=where["channel"], ts=where["ts"]),
+                    *decided_blocks(message, text),
+                )
+            parent = self._known_parent(run)
+            if parent is not None:
+                self._channel.post(*line_blocks(text), thread=parent)
+                status = "Approved: carrying out the steps" if answer.approved else text
+                self._status(run, parent, status)
+
+        self._later(run, "tell the answer", tell)
+
+    def step_done(self, run: RunSubject, step: StepNote) -> None:
+        """Say the step in the run's thread (opening it if need be), once per step and result."""
+        self._log.step_done(run, step)
+        told = (run.flow_run_id, step.key, step.ok)
+        with self._lock:
+            if told in self._told:
+                return
+            self._told.add(told)
+
+        def tell() -> None:
+            parent, _ = self._parent(run, status="Carrying out the steps the runbook approves")
+            self._channel.post(*line_blocks(step_line(step)), thread=parent)
+
+        self._later(run, f"tell step {step.key}", tell)
+
+    def run_finished(self, run: RunSubject, ending: RunEnding) -> None:
+        """Say how the run ended, with its report, and show it on the parent (if it has one)."""
+        self._log.run_finished(run, ending)
+        report = report_url(self._ui_url, run.report_key)
+
+        def tell() -> None:
+            parent = self._known_parent(run)
+            if parent is None:
+                return  # the run neither asked nor changed anything: nothing to close
+            self._channel.post(*line_blocks(ending_line(ending, report=report)), thread=parent)
+            self._status(run, parent, f"Ended *{ending.state}*: {ending.detail}")
+            with self._lock:
+                self._parents.pop(run.flow_run_id, None)
+                self._told = {t for t in self._told if t[0] != run.flow_run_id}
+
+        self._later(run, "tell the outcome", tell)
+
+    def wait(self, flow_run_id: str, timeout: float) -> bool:
+        """Wait until what was given for the run went out (or failed); whether it did."""
+        return self._lanes.wait(flow_run_id, timeout)
+
+    def _parent(self, run: RunSubject, *, status: str) -> tuple[MessageRef, bool]:
+        """The run's parent message, posted now (with ``status``) if it has none; and whether
+        it was posted now."""
+        with self._parent_lock:
+            known = self._known_parent(run)
+            if known is not None:
+                return known, False
+            posted = self._channel.post(*parent_blocks(self._parent_message(run, status)))
+            kept, first = keep_once(
+                UUID(run.flow_run_id),
+                THREAD_KEY,
+                json.dumps({"channel": posted.channel, "ts": posted.ts}),
             )
-        except SlackError as error:
-            logger.error(
-                "could not update the Slack message of flow run %s, gate %s: %s",
-                request.flow_run_id,
-                request.gate,
-                error,
-            )
+            if not first:  # another engine opened the thread at the same moment: use its
+                self._channel.delete(posted)
+            ref = _ref(kept)
+            self._parents[run.flow_run_id] = ref
+            return ref, first
+
+    def _known_parent(self, run: RunSubject) -> MessageRef | None:
+        known = self._parents.get(run.flow_run_id)
+        if known is None:
+            kept = read_kept(UUID(run.flow_run_id), THREAD_KEY)
+            if kept is not None:
+                known = self._parents[run.flow_run_id] = _ref(kept)
+        return known
+
+    def _parent_message(self, run: RunSubject, status: str) -> ParentMessage:
+        return ParentMessage(
+            title=run.title,
+            status=status,
+            run_url=run_url(self._ui_url, run.flow_run_id),
+            report_url=report_url(self._ui_url, run.report_key),
+        )
+
+    def _status(self, run: RunSubject, parent: MessageRef, status: str) -> None:
+        self._channel.update(parent, *parent_blocks(self._parent_message(run, status)))
+
+    def _later(self, run: RunSubject, what: str, job: Callable[[], None]) -> None:
+        def quietly() -> None:
+            try:
+                job()
+            except (SlackError, httpx.HTTPError) as error:
+                self._failed(run, what, error)
+
+        self._lanes.submit(run.flow_run_id, quietly)
+
+    def _failed(self, run: RunSubject, what: str, error: Exception) -> None:
+        # Once per run and failure: a channel Slack refuses would otherwise log every line.
+        seen = (run.flow_run_id, type(error).__name__ + str(error))
+        with self._lock:
+            if seen in self._logged:
+                return
+            self._logged.add(seen)
+        fix = "" if isinstance(error, SlackError) else " (Prefect could not be read or written)"
+        logger.error(
+            "Slack thread of flow run %s: could not %s: %s%s; the run goes on without it",
+            run.flow_run_id,
+            what,
+            error,
+            fix,
+        )
+
+
+def _ref(kept: str) -> MessageRef:
+    where = json.loads(kept)
+    return MessageRef(channel=str(where["channel"]), ts=str(where["ts"]))

@@ -2,7 +2,8 @@
 
 Nothing here does I/O or imports Prefect; the flow gathers an `Observation` (see
 `flows.checklist.conversion`), calls `diagnose` and `plan`, asks `recheck` before each
-mutation, fills a `RunRecord` and renders it with `render_report`.
+mutation, fills a `RunRecord` and renders it with `render_report`. The import-linter contract
+on the checklist's pure modules keeps it so.
 """
 
 from flows.checklist.actions import (
@@ -17,6 +18,7 @@ from flows.checklist.actions import (
 )
 from flows.checklist.diagnosis import diagnose
 from flows.checklist.findings import Finding, FindingCode, Severity
+from flows.checklist.notes import Note, NoteKind
 from flows.checklist.observation import (
     EMERGENCY_LABEL,
     ContainerPortState,
@@ -30,29 +32,30 @@ from flows.checklist.observation import (
     PodState,
     ServicePortState,
     ServiceState,
+    WorkloadState,
     emergency_service_name,
     resolve_node,
 )
 from flows.checklist.parameters import ChecklistParameters, Scope
-from flows.checklist.planning import plan
-from flows.checklist.plans import Action, Mutation, Note, NoteKind, Plan
+from flows.checklist.plan import Action, Mutation, Plan, plan
 from flows.checklist.recheck import Proceed, Recheck, Skip, recheck
 from flows.checklist.record import (
     ActionRecord,
     ActionStatus,
     AlertInfo,
-    ApprovalChannel,
-    ApprovalDecision,
-    ApprovalRecord,
     Outcome,
     PhaseRecord,
     RunRecord,
+    StepsApproval,
 )
 from flows.checklist.report import render_report
 from flows.checklist.verification import (
+    VerificationStep,
     VerifyAlertResolved,
     VerifyKubeProxyReady,
+    VerifyServiceConnectivity,
     VerifyServiceEndpoints,
+    VerifyTargetPort,
 )
 
 __all__ = [
@@ -61,9 +64,6 @@ __all__ = [
     "ActionRecord",
     "ActionStatus",
     "AlertInfo",
-    "ApprovalChannel",
-    "ApprovalDecision",
-    "ApprovalRecord",
     "BlastRadius",
     "ChecklistParameters",
     "ContainerPortState",
@@ -98,9 +98,14 @@ __all__ = [
     "ServiceState",
     "Severity",
     "Skip",
+    "StepsApproval",
+    "VerificationStep",
     "VerifyAlertResolved",
     "VerifyKubeProxyReady",
+    "VerifyServiceConnectivity",
     "VerifyServiceEndpoints",
+    "VerifyTargetPort",
+    "WorkloadState",
     "diagnose",
     "emergency_service_name",
     "plan",

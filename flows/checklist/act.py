@@ -7,8 +7,6 @@ the pod's uid as a precondition, so a pod replaced meanwhile is never deleted by
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import assert_never
 
 from flows.checklist.actions import (
@@ -19,24 +17,10 @@ from flows.checklist.actions import (
     RestartKubeProxyPod,
 )
 from flows.checklist.observation import EMERGENCY_LABEL
-from flows.checklist.plans import Mutation
-from flows.checklist.steps.observe import KUBE_PROXY_SELECTOR, KUBE_SYSTEM
+from flows.checklist.observe import KUBE_PROXY_SELECTOR, KUBE_SYSTEM, StepFailedError, Waiting
+from flows.checklist.plan import Mutation
 from integrations.kubernetes import AlreadyExists, Conflict, Invalid, Kube, NotFound
 from integrations.kubernetes.views import Service
-
-
-class StepFailedError(Exception):
-    """A step could not achieve its effect; the message says what was seen."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Waiting:
-    """How long to wait for the cluster to converge, and how often to look."""
-
-    timeout_seconds: float
-    poll_seconds: float
-    monotonic: Callable[[], float]
-    sleep: Callable[[float], None]
 
 
 def apply_mutation(kube: Kube, action: Mutation) -> str:

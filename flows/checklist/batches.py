@@ -8,7 +8,7 @@ from flows.checklist.actions import (
     PatchServiceTargetPort,
     RestartKubeProxyPod,
 )
-from flows.checklist.plans import Mutation
+from flows.checklist.plan import Mutation
 
 
 def approval_item(action: Mutation) -> ApprovalItem:

@@ -1,47 +1,77 @@
-"""One checklist run, step by step: assess, act (behind the approval gate), verify, report."""
+"""One checklist run, step by step: assess, act (behind the approval gate), verify, clean up."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from prefect.client.schemas.objects import State
+from prefect.states import Completed, Failed
 
-from flows.approval import AlertEpisode, ApprovalGate, Channel, Decision
-from flows.checklist.actions import (
-    Phase,
-    RestartKubeProxyPod,
-)
-from flows.checklist.findings import needs_attention
+from flows.approval.gate import AlertEpisode
+from flows.change_run import ChangeRun, FinalState, RunReport, final_states
+from flows.checklist.actions import Phase, RestartKubeProxyPod
+from flows.checklist.batches import approval_item, step_groups
+from flows.checklist.budgets import next_wave
+from flows.checklist.kube_proxy_diagnosis import ROLLBACK_FLOW
+from flows.checklist.notes import NoteKind
+from flows.checklist.observation import emergency_service_name
+from flows.checklist.observe import StepFailedError
 from flows.checklist.parameters import ChecklistParameters
-from flows.checklist.plans import Mutation, Plan
+from flows.checklist.plan import Mutation, Plan
 from flows.checklist.record import (
     ActionStatus,
     AlertInfo,
-    ApprovalChannel,
-    ApprovalDecision,
-    ApprovalRecord,
     Outcome,
     RunRecord,
+    StepsApproval,
+    emergency_removal,
 )
-from flows.checklist.steps.act import StepFailedError
-from flows.checklist.steps.batches import approval_item, step_groups
-from flows.checklist.steps.cleanup import remove_recovered_emergency
-from flows.checklist.steps.reporting import checkpoint, outcome_state, publish_report
-from flows.checklist.steps.results import Assessment
-from flows.checklist.steps.verification import run_verification
-from flows.checklist.tasks import alert_of, alert_status, assess, await_kube_proxy, perform
+from flows.checklist.report import render_report, report_key
+from flows.checklist.tasks import (
+    Assessment,
+    alert_of,
+    alert_status,
+    assess,
+    await_kube_proxy,
+    perform,
+    remove_emergency,
+    start_follow_up,
+    verify,
+)
+from flows.checklist.verdicts import outcome_after_verification, outcome_without_steps
+from flows.checklist.verification import VerificationStep
+from flows.run_record import Ending
 from flows.runtime import AlertStatus, FlowRuntime
 from integrations.kubernetes import KubeError
 from runbooks.approval import ApprovalPolicy
 
 GATE = "checklist-approval"
 """The checklist's one gate: before the first step that needs approval, for all of them."""
-_CHANNELS = {Channel.PREFECT_UI: ApprovalChannel.PREFECT_UI, Channel.SLACK: ApprovalChannel.SLACK}
+
+#: The final state of each outcome: an alert that resolved on its own ends the run Completed
+#: (nothing more to do), as does a cause the run leaves to its owner (a workload scaled to zero,
+#: a rollout starting its pods, pods no node can take) and a mitigation verified for what it
+#: did with the rest deferred; a Service not verified working again, Failed.
+STATES: Mapping[Outcome, FinalState] = final_states(
+    Outcome,
+    {
+        Outcome.RECOVERED: (Completed, "Recovered"),
+        Outcome.PARTIALLY_MITIGATED: (Completed, "PartiallyMitigated"),
+        Outcome.ALERT_RESOLVED: (Completed, "AlertResolved"),
+        Outcome.SCALED_TO_ZERO: (Completed, "ScaledToZero"),
+        Outcome.ROLLOUT_IN_PROGRESS: (Completed, "RolloutInProgress"),
+        Outcome.PODS_UNSCHEDULABLE: (Completed, "PodsUnschedulable"),
+        Outcome.NOT_RECOVERED: (Failed, "NotRecovered"),
+    },
+)
 
 
-class ChecklistRun:
+class ChecklistRun(ChangeRun[RunRecord, Outcome]):
     """Conducts one run and keeps its record; `execute` returns the run's final state."""
+
+    outcomes = Outcome
+    states = STATES
+    report = RunReport(title="Five-minute checklist report", key=report_key, render=render_report)
+    stops_on = (KubeError, StepFailedError)
 
     def __init__(
         self,
@@ -57,12 +87,7 @@ class ChecklistRun:
 
         ``alert_labels`` are the labels of the alert that started it, for the report.
         """
-        self._parameters = parameters
-        self._runtime = runtime
-        self._policy = policy
-        self._alert = alert_of(parameters)
-        self._approved = False
-        self.record = RunRecord(
+        record = RunRecord(
             parameters=parameters,
             started_at=runtime.clock.now(),
             runbook=runbook,
@@ -76,31 +101,32 @@ class ChecklistRun:
             if parameters.alert_fingerprint
             else None,
         )
+        super().__init__(record, runtime=runtime, policy=policy, drill=parameters.auto_approve)
+        self._parameters = parameters
+        self._alert = alert_of(parameters)
+        self._approval_given = False
 
-    def execute(self) -> State[Any]:
-        """Run the checklist to its end (or to the approval gate, which suspends the run)."""
-        try:
-            self._execute()
-        except (KubeError, StepFailedError) as error:
-            self._finish(Outcome.FAILED, str(error))
-        publish_report(self.record)
-        return outcome_state(self.record)
+    def _topic(self) -> str:
+        alertname = self._parameters.alertname
+        target = self._parameters.service_key or self._parameters.instance or "the cluster"
+        return f"{alertname + ' on ' if alertname else ''}{target}: five-minute checklist"
 
-    def _now(self) -> Any:
-        return self._runtime.clock.now()
+    def _fail(self, error: Exception) -> None:
+        # A failed step's error says what was seen; the report shows it as it is.
+        self._end(Ending.FAILED, str(error))
 
     def _finish(self, outcome: Outcome, detail: str) -> None:
         for action in self.record.actions:
             if action.status is ActionStatus.PLANNED:
                 action.status, action.detail = ActionStatus.SKIPPED, f"not carried out: {detail}"
-        self.record.finish(outcome, at=self._now(), detail=detail)
+        super()._finish(outcome, detail)
 
     def _enter(self, phase: Phase) -> None:
         phases = self.record.phases
         if not phases or phases[-1].phase is not phase:
             self.record.start_phase(phase, at=self._now())
 
-    def _execute(self) -> None:
+    def _conduct(self) -> None:
         self._enter(Phase.SCOPE)
         assessment = assess(self._parameters, self._policy)
         self.record.findings = list(assessment.findings)
@@ -118,75 +144,116 @@ class ChecklistRun:
         if not plan.actions:
             self._end_without_steps(assessment)
             return
+        if not plan.mutations and any(n.kind is NoteKind.RECOMMEND_ROLLBACK for n in plan.notes):
+            # Waiting for recovery would only wait for the rollback a human has to start.
+            self._finish(
+                Outcome.NOT_RECOVERED,
+                f"the kube-proxy rollout is stuck and this run has nothing to change: roll it "
+                f"back with the {ROLLBACK_FLOW} flow",
+            )
+            return
         self._record_drill(plan)
         if not self._act(plan):
             return
-        failures = run_verification(self.record, plan, self._parameters, now=self._now)
+        failures = self._verify(plan)
         if failures:
             self._finish(Outcome.NOT_RECOVERED, "; ".join(failures))
             return
+        checks = [a for a in self.record.actions if a.phase is Phase.VERIFY and a.detail]
+        outcome, detail = outcome_after_verification(
+            changed=bool(plan.mutations),
+            deferred=plan.deferred_nodes,
+            checked=[a.detail or "" for a in checks if a.status is ActionStatus.DONE],
+            unavailable=[
+                (a.detail or "").removeprefix("unavailable: ")
+                for a in checks
+                if a.status is ActionStatus.SKIPPED
+            ],
+        )
         created = any(
             a.key.startswith("create_emergency_nodeport") and a.status is ActionStatus.DONE
             for a in self.record.actions
         )
-        if created or assessment.emergency_service:
+        # Deferred nodes still drop the Service's traffic: its fallback access stays open.
+        if (created or assessment.emergency_service) and not plan.deferred_nodes:
             self._clean_up(assessment.emergency_service or "created")
-        if not plan.mutations:
-            # Only checks ran and they passed: this run changed nothing, so nothing
-            # "recovered" (even when a scope finding warned); the report says what was checked.
-            self._finish(
-                Outcome.NOTHING_TO_DO,
-                "nothing of warning or critical severity found; checked: "
-                + self._verified_summary(),
+        if outcome is Outcome.PARTIALLY_MITIGATED:
+            detail += "; " + self._follow_up(plan)
+        self._finish(outcome, detail)
+
+    def _follow_up(self, plan: Plan) -> str:
+        """Start the next wave for the deferred nodes, if the hour's budget allows one."""
+        budget = plan.restart_budget
+        restarted = sum(
+            1
+            for action in plan.mutations
+            if isinstance(action, RestartKubeProxyPod)
+            and self.record.action_status(action.key) is ActionStatus.DONE
+        )
+        wave = (
+            None
+            if budget is None
+            else next_wave(
+                budget,
+                hour_started_at=self._parameters.hour_started_at,
+                run_started_at=self.record.started_at,
+                now=self._now(),
+                restarted=restarted,
             )
-            return
-        self._finish(Outcome.RECOVERED, "verified: " + self._verified_summary())
+        )
+        if wave is None:
+            per_hour = budget.per_hour if budget else 0
+            return (
+                f"no follow-up run: this hour's budget of {per_hour} kube-proxy restart(s) is "
+                "spent; run the checklist again later"
+            )
+        follow_up = self._parameters.model_copy(
+            update={
+                "follow_up_of": self.record.flow_run_id,
+                "restarted_this_hour": wave.restarted_this_hour,
+                "hour_started_at": wave.hour_started_at,
+            }
+        )
+        name = start_follow_up(
+            follow_up.model_dump(mode="json"), parent=self.record.flow_run_id or "unknown"
+        )
+        self.record.follow_up = name
+        return f"follow-up run {name} started for them, once these were verified"
 
     def _end_without_steps(self, assessment: Assessment) -> None:
-        if needs_attention(assessment.findings):
-            self._finish(Outcome.NOT_RECOVERED, "nothing this run can change itself; see the notes")
-            return
-        self._clean_up(assessment.emergency_service)
-        self._finish(Outcome.NOTHING_TO_DO, "nothing of warning or critical severity found")
-
-    def _verified_summary(self) -> str:
-        checks = [a for a in self.record.actions if a.phase is Phase.VERIFY and a.detail]
-        return "; ".join(a.detail or "" for a in checks) or "no check needed"
+        outcome, detail = outcome_without_steps(assessment.findings)
+        if outcome is Outcome.NOTHING_TO_DO:
+            self._clean_up(assessment.emergency_service)
+        self._finish(outcome, detail)
 
     def _clean_up(self, emergency: str | None) -> None:
-        parameters = self._parameters
-        if emergency and parameters.namespace and parameters.service:
-            remove_recovered_emergency(self.record, parameters, now=self._now)
+        """Remove the Service's emergency NodePort Service: it has recovered (this run or later)."""
+        namespace, service = self._parameters.namespace, self._parameters.service
+        if not (emergency and namespace and service):
+            return
+        detail = remove_emergency(namespace, emergency_service_name(service))
+        self.record.actions.append(
+            emergency_removal(namespace, service, detail=detail, at=self._now())
+        )
 
     def _alert_resolved(self) -> bool:
         return self._alert is not None and alert_status(self._alert) is AlertStatus.RESOLVED
 
     def _record_drill(self, plan: Plan) -> None:
         mutations = plan.mutations
-        if not (self._parameters.auto_approve and self._policy.auto_approve_for_drills):
+        if not (self._drill and self._policy.auto_approve_for_drills):
             return
         if not mutations or any(m.needs_approval for m in mutations):
             return
-        now = self._now()
-        self.record.approvals.append(
-            ApprovalRecord(
-                action_keys=[m.key for m in mutations],
-                phase=mutations[0].phase,
-                requested_at=now,
-                decided_at=now,
-                decision=ApprovalDecision.APPROVED,
-                by="runbook policy",
-                channel=ApprovalChannel.DRILL,
-                reason="drill: the runbook approves drills automatically",
-            )
-        )
+        self.record.approval = StepsApproval.drill(mutations, at=self._now())
 
     def _act(self, plan: Plan) -> bool:
         """Carry out the mutations; False when the run ended on the way (rejected, resolved)."""
+        self._begin_changes()
         gated = [m for m in plan.mutations if m.needs_approval]
         for group in step_groups(plan.mutations):
-            asking = not self._approved and any(m.needs_approval for m in group)
-            if asking and not self._ask(gated, plan):
+            asking = not self._approval_given and any(m.needs_approval for m in group)
+            if asking and not self._await_approval(gated, plan):
                 return False
             self._enter(group[0].phase)
             if not self._perform(group):
@@ -229,9 +296,10 @@ class ChecklistRun:
         detail = f"{record.detail}; {text}" if record.detail else text
         self.record.record_result(key, status, at=self._now(), detail=detail)
 
-    def _ask(self, gated: list[Mutation], plan: Plan) -> bool:
+    def _await_approval(self, gated: list[Mutation], plan: Plan) -> bool:
         """Ask for approval of every gated step; False when the run ended (no approval)."""
-        gate = ApprovalGate(self._runtime.notifier, now=self._now)
+        gate = self._gate(m.kind for m in gated)
+        alert = self._alert
         request = gate.request(
             gate=GATE,
             title=f"Approve {len(gated)} step(s) of the five-minute checklist on "
@@ -240,48 +308,42 @@ class ChecklistRun:
             timeout_seconds=self._parameters.approval_timeout_seconds,
             notes=[note.text for note in plan.notes],
             alert=AlertEpisode(
-                fingerprint=self._alert.fingerprint,
-                starts_at=self._alert.starts_at,
-                alertname=self._alert.alertname,
+                fingerprint=alert.fingerprint, starts_at=alert.starts_at, alertname=alert.alertname
             )
-            if self._alert
+            if alert
             else None,
         )
-        self.record, first = checkpoint(self.record, gate=GATE)
+        first = self._checkpoint(GATE)
         if first and self._alert_resolved():
             self._finish(Outcome.ALERT_RESOLVED, "the alert resolved before approval was asked")
             return False
-        if first:
-            publish_report(self.record)
-        approval = gate.ask(request)
+        approval = self._ask(gate, request, first=first)
+        self.record.approval = StepsApproval.answering(approval, gated)
         answer = approval.answer
-        self.record.approvals.append(
-            ApprovalRecord(
-                action_keys=[m.key for m in gated],
-                phase=gated[0].phase,
-                requested_at=approval.request.requested_at,
-                decided_at=answer.decided_at,
-                decision=ApprovalDecision(answer.decision.value),
-                by=answer.by,
-                channel=_CHANNELS.get(answer.channel),
-                reason=answer.reason or None,
-            )
-        )
         if self._alert_resolved():
             why = f" ({answer.reason})" if answer.reason else ""
             self._finish(
                 Outcome.ALERT_RESOLVED, f"the alert resolved while waiting for approval{why}"
             )
             return False
-        if not answer.approved:
-            timed_out = answer.decision is Decision.TIMED_OUT
-            outcome = Outcome.APPROVAL_TIMED_OUT if timed_out else Outcome.REJECTED
-            why = f": {answer.reason}" if answer.reason else ""
-            self._finish(
-                outcome,
-                f"{answer.decision.value} by {answer.by}{why}; "
-                "none of the steps awaiting approval was carried out",
-            )
+        if not self._go_ahead(
+            answer, unchanged="none of the steps awaiting approval was carried out"
+        ):
             return False
-        self._approved = True
+        self._approval_given = True
         return True
+
+    def _verify(self, plan: Plan) -> list[str]:
+        """Run each verification step, recording its result; returns what failed (empty: ok)."""
+        steps = [s for s in plan.in_phase(Phase.VERIFY) if isinstance(s, VerificationStep)]
+        if steps:
+            self.record.start_phase(Phase.VERIFY, at=self._now())
+        failures: list[str] = []
+        for step in steps:
+            result = verify(step, self._parameters)
+            self.record.record_result(
+                step.key, result.status, at=result.finished_at, detail=result.detail
+            )
+            if result.status is ActionStatus.FAILED:
+                failures.append(result.detail)
+        return failures

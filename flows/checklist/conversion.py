@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from flows.checklist.observation import (
@@ -15,19 +15,22 @@ from flows.checklist.observation import (
     PodState,
     ServicePortState,
     ServiceState,
+    WorkloadState,
 )
 from integrations.kubernetes.views import (
+    REVISION_HASH_LABEL,
+    ControllerRevision,
     DaemonSet,
+    Deployment,
     Endpoints,
     EndpointSlice,
     Event,
     Node,
     Pod,
+    ReplicaSet,
     Service,
+    StatefulSet,
 )
-
-TEMPLATE_GENERATION_LABEL = "pod-template-generation"
-"""Label the DaemonSet controller puts on its pods: the DaemonSet generation they come from."""
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
@@ -130,6 +133,25 @@ def pod_state(pod: Pod, events: Iterable[Event] = ()) -> PodState:
         owner_name=owner.name if owner else None,
         deleting=pod.meta.deleting,
         events=events_about(pod, events),
+        unschedulable=pod.unschedulable,
+    )
+
+
+def workload_state(workload: Deployment | ReplicaSet | StatefulSet) -> WorkloadState:
+    """The checklist's view of a workload a Service's selector may match."""
+    owner = workload.meta.controller
+    updated = None if isinstance(workload, ReplicaSet) else workload.status.updated_replicas
+    return WorkloadState(
+        kind=type(workload).__name__,
+        namespace=workload.meta.namespace or "",
+        name=workload.meta.name,
+        replicas=workload.replicas,
+        current=workload.status.replicas,
+        ready=workload.status.ready_replicas,
+        updated=updated,
+        generation=workload.meta.generation,
+        observed_generation=workload.status.observed_generation,
+        owner=f"{owner.kind}/{owner.name}" if owner else None,
     )
 
 
@@ -146,14 +168,40 @@ def kube_proxy_daemon_set(daemon_set: DaemonSet) -> KubeProxyDaemonSet:
     )
 
 
+def current_revision_hash(
+    daemon_set: DaemonSet, revisions: Sequence[ControllerRevision]
+) -> str | None:
+    """The hash of the revision holding the DaemonSet's template now, as its controller finds it.
+
+    The DaemonSet controller tells a pod of the current template by its
+    ``controller-revision-hash`` label, never by ``pod-template-generation``: the generation
+    also moves on changes that leave the template as it is (its update strategy, a label),
+    which would make every current pod look old. None when no revision holds the template yet
+    (the controller has not caught up with a change): then which pods are current is unknown.
+    """
+    spec = daemon_set.raw.get("spec")
+    template = spec.get("template") if isinstance(spec, Mapping) else None
+    if not isinstance(template, Mapping):
+        return None
+    holding = [r for r in revisions if r.template == template]
+    if not holding:
+        return None
+    return max(holding, key=lambda r: r.revision).hash
+
+
 def kube_proxy_pod(
-    pod: Pod, *, daemon_set: DaemonSet | None, error_lines: tuple[str, ...] = ()
+    pod: Pod, *, current_hash: str | None, error_lines: tuple[str, ...] = ()
 ) -> KubeProxyPod:
-    """The checklist's view of a kube-proxy pod; `error_lines` come from its recent log."""
-    generation = pod.meta.labels.get(TEMPLATE_GENERATION_LABEL)
-    updated = None
-    if daemon_set is not None and daemon_set.meta.generation is not None and generation:
-        updated = generation == str(daemon_set.meta.generation)
+    """The checklist's view of a kube-proxy pod; `error_lines` come from its recent log.
+
+    Args:
+        pod: The pod.
+        current_hash: The DaemonSet's current revision hash (`current_revision_hash`); None
+            when unknown, and then so is whether the pod is updated.
+        error_lines: Error lines of its recent log.
+    """
+    label = pod.meta.labels.get(REVISION_HASH_LABEL)
+    updated = None if current_hash is None or not label else label == current_hash
     return KubeProxyPod(
         name=pod.meta.name,
         node_name=pod.node_name,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flows.checklist.findings import Finding, FindingCode, Severity, needs_attention
-from flows.checklist.health import describe_pod, pod_trouble
+from flows.checklist.health import PodTrouble, describe_pod, pod_trouble
 from flows.checklist.kube_proxy_diagnosis import kube_proxy_findings, node_findings
-from flows.checklist.observation import Observation, PodState, ServiceState
+from flows.checklist.observation import Observation, PodState, ServiceState, WorkloadState
 from flows.checklist.proposals import port_resolves, render_labels, selector_candidates
+
+STARTING = frozenset({PodTrouble.PENDING, PodTrouble.NOT_READY, PodTrouble.TERMINATING})
+"""Troubles of a pod that is still starting (or going away) as its workload rolls out."""
 
 Code = FindingCode
 
@@ -60,6 +63,24 @@ def scope_findings(observation: Observation) -> tuple[Finding, ...]:
                 subject=_subject(observation),
             ),
         )
+    if not observation.other_alerts_confirmed:
+        # A resolved notification the receiver missed leaves its episode counted: without
+        # Alertmanager's word the others may be long over, so they must not steer the scope.
+        return (
+            Finding(
+                code=Code.MANY_SERVICES_AFFECTED,
+                severity=Severity.INFO,
+                summary=f"{others} other alert(s) of this name may fire too (not confirmed): "
+                "if they do, suspect kube-proxy, the CNI or a node rather than one Service",
+                subject="cluster",
+                evidence=(
+                    f"{others} other alert(s) of the same name started runs recently with no "
+                    "resolution recorded by the receiver",
+                    "Alertmanager's API (RUNBOOKS_ALERTMANAGER_URL) was not asked, so whether "
+                    "they still fire is unknown",
+                ),
+            ),
+        )
     return (
         Finding(
             code=Code.MANY_SERVICES_AFFECTED,
@@ -67,7 +88,7 @@ def scope_findings(observation: Observation) -> tuple[Finding, ...]:
             summary=f"{others + 1} alerts of this name fire at once: suspect kube-proxy, "
             "the CNI or a node rather than one Service",
             subject="cluster",
-            evidence=(f"{others} other alert(s) of the same name firing",),
+            evidence=(f"{others} other alert(s) of the same name firing (Alertmanager's API)",),
         ),
     )
 
@@ -99,9 +120,104 @@ def service_findings(observation: Observation) -> tuple[Finding, ...]:
         )
     return (
         *_selector_findings(observation, service, subject),
+        *workload_findings(observation),
         *_target_port_findings(observation, service, subject),
+        *_unschedulable_findings(observation, subject),
         *_readiness_findings(observation, subject),
         *_endpoint_findings(observation, service, subject),
+    )
+
+
+def selected_workloads(observation: Observation) -> tuple[WorkloadState, ...]:
+    """The workloads the selector matches, each once: a Deployment's ReplicaSets go with it."""
+    workloads = observation.workloads or ()
+    owners = {f"{w.kind}/{w.name}" for w in workloads}
+    return tuple(w for w in workloads if w.owner not in owners)
+
+
+def workload_findings(observation: Observation) -> tuple[Finding, ...]:
+    """Why a Service has no Ready pod when its selector is right: the workload it selects is
+    scaled to zero, or still rolling its pods out."""
+    service = observation.service
+    if service is None:
+        return ()
+    findings: list[Finding] = []
+    matched = f"the selector {render_labels(service.selector)} matches its pod template"
+    for workload in selected_workloads(observation):
+        counts = (
+            f"{workload.kind} {workload.name}: spec.replicas {workload.replicas}, "
+            f"{workload.current} pod(s), {workload.ready} Ready"
+        )
+        if workload.replicas == 0:
+            findings.append(
+                Finding(
+                    code=Code.WORKLOAD_SCALED_TO_ZERO,
+                    severity=Severity.WARNING,
+                    summary=f"{workload.ref} is scaled to 0 replicas: the Service's selector is "
+                    "right, and there is no pod to select",
+                    subject=workload.subject,
+                    evidence=(counts, matched),
+                )
+            )
+        elif _rolling_out(workload, observation.pods):
+            findings.append(
+                Finding(
+                    code=Code.WORKLOAD_ROLLING_OUT,
+                    severity=Severity.WARNING,
+                    summary=_rollout_summary(workload),
+                    subject=workload.subject,
+                    evidence=(
+                        counts,
+                        f"generation {workload.generation}, observed "
+                        f"{workload.observed_generation}",
+                        matched,
+                    ),
+                )
+            )
+    return tuple(findings)
+
+
+def _rolling_out(workload: WorkloadState, pods: tuple[PodState, ...]) -> bool:
+    behind = (
+        not workload.rollout_observed
+        or (workload.updated is not None and workload.updated < workload.replicas)
+        or workload.ready < workload.replicas
+    )
+    # Pods that crash, cannot pull or cannot be placed are faults of their own, not progress.
+    starting = all(pod_trouble(p) in STARTING for p in pods if pod_trouble(p) is not None)
+    return behind and starting
+
+
+def _rollout_summary(workload: WorkloadState) -> str:
+    if not workload.rollout_observed or (
+        workload.updated is not None and workload.updated < workload.replicas
+    ):
+        updated = "?" if workload.updated is None else workload.updated
+        return (
+            f"{workload.ref} is rolling out a new template: {updated} of {workload.replicas} "
+            f"pod(s) updated, {workload.ready} Ready; its pods are still starting"
+        )
+    return (
+        f"{workload.ref} is starting its pods: {workload.ready} of {workload.replicas} Ready; "
+        "the Service gets endpoints as they become Ready"
+    )
+
+
+def _unschedulable_findings(observation: Observation, subject: str) -> tuple[Finding, ...]:
+    pods = observation.pods
+    stuck = [pod for pod in pods if pod_trouble(pod) is PodTrouble.UNSCHEDULABLE]
+    if not stuck:
+        return ()
+    none_ready = not any(p.ready and not p.deleting for p in pods)
+    return (
+        Finding(
+            code=Code.PODS_UNSCHEDULABLE,
+            severity=Severity.CRITICAL if none_ready else Severity.WARNING,
+            summary=f"{len(stuck)} of {len(pods)} selected pod(s) cannot be scheduled: no node "
+            "has room for them (or matches them); restarting them does not help",
+            subject=subject,
+            evidence=tuple(describe_pod(pod) for pod in stuck),
+        ),
     )
 
 
@@ -117,9 +233,19 @@ def _selector_findings(
                 subject=subject,
             ),
         )
-    if observation.pods:
+    if observation.pods or selected_workloads(observation):
+        # Pods selected, or a workload whose pods it would select: the selector is right.
         return ()
     evidence = [f"selector: {render_labels(service.selector)}"]
+    if observation.workloads is not None:
+        evidence.append(
+            "no Deployment, ReplicaSet or StatefulSet of the namespace has a pod template "
+            "it matches"
+        )
+    evidence += [
+        f"{kinds} could not be read (forbidden), so one of them scaled to zero is not ruled out"
+        for kinds in observation.unreadable_workloads
+    ]
     near = selector_candidates(service.selector, observation.namespace_pods or ())
     evidence += [
         f"nearly matching pods: {render_labels(c.selector)} ({', '.join(c.pods)})" for c in near
@@ -171,11 +297,12 @@ def _declared(pod: PodState) -> str:
 
 def _readiness_findings(observation: Observation, subject: str) -> tuple[Finding, ...]:
     pods = observation.pods
-    troubled = [pod for pod in pods if pod_trouble(pod) is not None]
+    # Unschedulable pods have their finding (`_unschedulable_findings`); these are the others.
+    troubled = [pod for pod in pods if pod_trouble(pod) not in (None, PodTrouble.UNSCHEDULABLE)]
     if not troubled:
         return ()
     evidence = tuple(describe_pod(pod) for pod in troubled)
-    if len(troubled) == len(pods):
+    if not any(pod_trouble(pod) is None for pod in pods):
         return (
             Finding(
                 code=Code.NO_PODS_READY,

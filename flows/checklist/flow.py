@@ -17,11 +17,13 @@ from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
 from prefect.runtime import flow_run
 
+from flows.checklist.conduct import ChecklistRun
 from flows.checklist.parameters import ChecklistParameters, Scope
-from flows.checklist.record import alert_labels_of
-from flows.checklist.steps.conduct import ChecklistRun
+from flows.forms import titled
 from flows.policy import policy_for
+from flows.run_identity import alert_labels_of
 from flows.runtime import current_runtime
+from flows.schema_rules import with_rules
 
 FLOW_NAME = "service-checklist"
 DEPLOYMENT_NAME = "service-checklist"
@@ -48,6 +50,8 @@ def _describe_parameters(function: Any) -> Any:
     return function
 
 
+@with_rules(ChecklistParameters)
+@titled(ChecklistParameters)
 @flow(name=FLOW_NAME, log_prints=False, validate_parameters=True)
 @_describe_parameters
 def service_checklist(
@@ -59,12 +63,16 @@ def service_checklist(
     auto_approve: bool = False,
     kube_proxy_restart_parallelism: int = 1,
     kube_proxy_restart_budget_fraction: float = 0.2,
+    kube_proxy_restart_hourly_budget_fraction: float = 0.6,
     app_pod_restart_budget_fraction: float = 0.5,
-    approval_timeout_seconds: float = 900,
+    approval_timeout_seconds: float | None = None,
     verify_timeout_seconds: float = 60,
     alert_fingerprint: str | None = None,
     alert_starts_at: datetime | None = None,
     alertname: str | None = None,
+    follow_up_of: str | None = None,
+    restarted_this_hour: int = 0,
+    hour_started_at: datetime | None = None,
 ) -> State[Any]:
     """Run the five-minute emergency checklist; the run's state names its outcome."""
     parameters = ChecklistParameters(
@@ -76,12 +84,16 @@ def service_checklist(
         auto_approve=auto_approve,
         kube_proxy_restart_parallelism=kube_proxy_restart_parallelism,
         kube_proxy_restart_budget_fraction=kube_proxy_restart_budget_fraction,
+        kube_proxy_restart_hourly_budget_fraction=kube_proxy_restart_hourly_budget_fraction,
         app_pod_restart_budget_fraction=app_pod_restart_budget_fraction,
         approval_timeout_seconds=approval_timeout_seconds,
         verify_timeout_seconds=verify_timeout_seconds,
         alert_fingerprint=alert_fingerprint,
         alert_starts_at=alert_starts_at,
         alertname=alertname,
+        follow_up_of=follow_up_of,
+        restarted_this_hour=restarted_this_hour,
+        hour_started_at=hour_started_at,
     )
     runbook, policy = policy_for(flow_run.tags)
     context = FlowRunContext.get()

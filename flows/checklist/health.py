@@ -19,6 +19,7 @@ class PodTrouble(StrEnum):
 
     CRASH_LOOP = "CrashLoopBackOff"
     IMAGE_PULL = "image pull failing"
+    UNSCHEDULABLE = "unschedulable"
     PENDING = "Pending"
     READINESS_PROBE = "readiness probe failing"
     TERMINATING = "terminating"
@@ -35,6 +36,8 @@ def pod_trouble(pod: PodState) -> PodTrouble | None:
         return PodTrouble.CRASH_LOOP
     if IMAGE_PULL_REASONS.intersection(pod.waiting_reasons):
         return PodTrouble.IMAGE_PULL
+    if pod.unschedulable is not None:
+        return PodTrouble.UNSCHEDULABLE
     if pod.phase == "Pending":
         return PodTrouble.PENDING
     if any(_is_readiness_failure(e.reason, e.message) for e in pod.events):
@@ -55,6 +58,8 @@ def describe_pod(pod: PodState) -> str:
         line += f" on {pod.node_name}"
     if pod.restart_count:
         line += f", {pod.restart_count} restarts"
+    if trouble is PodTrouble.UNSCHEDULABLE:
+        return f"{line} ({pod.unschedulable})"
     warning = next((e for e in reversed(pod.events) if e.type == "Warning"), None)
     if warning is not None and trouble is not None:
         line += f" ({warning.reason}: {warning.message})"

@@ -12,7 +12,7 @@ from flows.checklist.actions import (
     RestartAppPod,
     RestartKubeProxyPod,
 )
-from flows.checklist.budgets import restart_budget
+from flows.checklist.budgets import HourlyBudget, restart_budget
 from flows.checklist.health import (
     PodTrouble,
     kube_proxy_crash_looping,
@@ -20,9 +20,9 @@ from flows.checklist.health import (
     pod_trouble,
 )
 from flows.checklist.kube_proxy_diagnosis import kube_proxy_pods_in_scope, nodes_in_scope
+from flows.checklist.notes import Note, NoteKind
 from flows.checklist.observation import KubeProxyPod, Observation, PodState
 from flows.checklist.parameters import ChecklistParameters
-from flows.checklist.plans import Note, NoteKind
 from runbooks.approval import ActionKind
 
 NeedsApproval = Callable[[ActionKind], bool]
@@ -91,9 +91,9 @@ def plan_kube_proxy_restarts(
         else:
             candidates.append(pod)
     candidates.sort(key=_restart_order)
-    total = len(observation.nodes) or _desired(observation)
-    budget = restart_budget(total, parameters.kube_proxy_restart_budget_fraction)
-    wave_size = min(parameters.kube_proxy_restart_parallelism, budget)
+    budgets = kube_proxy_budget(observation, parameters)
+    budget = budgets.this_run
+    wave_size = max(1, min(parameters.kube_proxy_restart_parallelism, budget))
     approval = needs_approval(ActionKind.RESTART_KUBE_PROXY_POD)
     actions = tuple(
         RestartKubeProxyPod(
@@ -111,13 +111,40 @@ def plan_kube_proxy_restarts(
             Note(
                 kind=NoteKind.DEFERRED,
                 phase=Phase.MITIGATE,
-                text=f"kube-proxy needs a restart on {len(deferred)} more node(s), over this "
-                f"run's budget of {budget} of {total} nodes; run the checklist again after "
-                "verifying these",
+                text=_deferred_text(len(deferred), budgets, planned=len(actions)),
                 details=deferred,
             )
         )
     return KubeProxyRestarts(actions, deferred, tuple(notes))
+
+
+def kube_proxy_budget(observation: Observation, parameters: ChecklistParameters) -> HourlyBudget:
+    """The kube-proxy restarts this run may make, of the nodes observed."""
+    return HourlyBudget.of(
+        len(observation.nodes) or _desired(observation),
+        run_fraction=parameters.kube_proxy_restart_budget_fraction,
+        hour_fraction=parameters.kube_proxy_restart_hourly_budget_fraction,
+        used=parameters.restarted_this_hour,
+    )
+
+
+def _deferred_text(count: int, budget: HourlyBudget, *, planned: int) -> str:
+    head = f"kube-proxy needs a restart on {count} more node(s)"
+    if budget.this_run == 0:
+        return (
+            f"{head}, but this hour's budget of {budget.per_hour} of {budget.nodes} nodes is "
+            f"spent ({budget.used} restarted): run the checklist again later"
+        )
+    over = f"{head}, over this run's budget of {budget.this_run} of {budget.nodes} nodes"
+    if budget.left_after(planned) > 0:
+        return (
+            f"{over}; once these are verified, a follow-up run restarts them, within the "
+            f"hour's budget of {budget.per_hour} nodes ({budget.left_after(planned)} left)"
+        )
+    return (
+        f"{over}; this hour's budget of {budget.per_hour} nodes is then spent: run the "
+        "checklist again later"
+    )
 
 
 def _desired(observation: Observation) -> int:

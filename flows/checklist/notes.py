@@ -1,44 +1,11 @@
-"""A plan: the ordered actions, the notes for humans, and what was deferred."""
+"""What a plan leaves to humans: notes on what it does not do itself, and why."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flows.checklist.actions import (
-    CreateEmergencyNodePort,
-    PatchServiceSelector,
-    PatchServiceTargetPort,
-    Phase,
-    RestartAppPod,
-    RestartKubeProxyPod,
-)
-from flows.checklist.verification import (
-    VerifyAlertResolved,
-    VerifyKubeProxyReady,
-    VerifyServiceEndpoints,
-)
-
-Action = (
-    RestartKubeProxyPod
-    | CreateEmergencyNodePort
-    | RestartAppPod
-    | PatchServiceSelector
-    | PatchServiceTargetPort
-    | VerifyServiceEndpoints
-    | VerifyKubeProxyReady
-    | VerifyAlertResolved
-)
-"""Every kind of step a plan may hold."""
-
-Mutation = (
-    RestartKubeProxyPod
-    | CreateEmergencyNodePort
-    | RestartAppPod
-    | PatchServiceSelector
-    | PatchServiceTargetPort
-)
-"""The steps that change the cluster (re-checked right before they run)."""
+from flows.checklist.actions import Phase
 
 
 class NoteKind(StrEnum):
@@ -60,33 +27,3 @@ class Note:
     phase: Phase
     text: str
     details: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Plan:
-    """The checklist's plan.
-
-    Attributes:
-        actions: Steps in order of phase (mitigate, fix, verify), run one after another;
-            kube-proxy restarts of the same wave may run together.
-        notes: What needs a human (manual fixes, the rollback recommendation, deferred nodes).
-        deferred_nodes: Nodes whose kube-proxy needs a restart beyond this run's budget.
-    """
-
-    actions: tuple[Action, ...] = ()
-    notes: tuple[Note, ...] = ()
-    deferred_nodes: tuple[str, ...] = ()
-
-    @property
-    def mutations(self) -> tuple[Mutation, ...]:
-        """The steps that change the cluster."""
-        return tuple(a for a in self.actions if isinstance(a, Mutation))
-
-    @property
-    def needs_approval(self) -> tuple[Action, ...]:
-        """The steps a human must approve first."""
-        return tuple(a for a in self.actions if a.needs_approval)
-
-    def in_phase(self, phase: Phase) -> tuple[Action, ...]:
-        """The steps of one phase, in order."""
-        return tuple(a for a in self.actions if a.phase is phase)

@@ -76,6 +76,7 @@ class PodState:
         waiting_reasons: Containers' waiting reasons (``CrashLoopBackOff``, ``ImagePullBackOff``).
         owner_kind: Kind of the controller that recreates the pod; None for a bare pod.
         events: Recent Events about the pod, newest last.
+        unschedulable: Why no node can take the pod (the scheduler's message); None once placed.
     """
 
     namespace: str
@@ -93,6 +94,51 @@ class PodState:
     owner_name: str | None = None
     deleting: bool = False
     events: tuple[PodEvent, ...] = ()
+    unschedulable: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkloadState:
+    """A Deployment, ReplicaSet or StatefulSet whose pod template the Service's selector matches.
+
+    Attributes:
+        kind: ``Deployment``, ``ReplicaSet`` or ``StatefulSet``.
+        replicas: ``spec.replicas``: how many pods it wants.
+        current: ``status.replicas``: how many pods it has.
+        ready: Of those, how many are Ready.
+        updated: How many run its current template; None where the kind does not say.
+        generation: ``metadata.generation``.
+        observed_generation: The generation its controller last acted on.
+        owner: The workload controlling it (``Deployment/web`` for a Deployment's ReplicaSet).
+    """
+
+    kind: str
+    namespace: str
+    name: str
+    replicas: int
+    current: int = 0
+    ready: int = 0
+    updated: int | None = None
+    generation: int | None = None
+    observed_generation: int | None = None
+    owner: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """``Deployment shop/web``, for humans."""
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    @property
+    def subject(self) -> str:
+        """``shop/deployment/web``, a finding's subject."""
+        return f"{self.namespace}/{self.kind.lower()}/{self.name}"
+
+    @property
+    def rollout_observed(self) -> bool:
+        """Whether its controller has acted on its latest spec."""
+        if self.generation is None or self.observed_generation is None:
+            return True
+        return self.observed_generation >= self.generation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,11 +214,17 @@ class Observation:
         pods: Pods matching the Service's selector.
         namespace_pods: Other pods of the namespace, collected only when the selector matches
             none (for spotting a near-miss selector); None when not collected.
+        workloads: The workloads whose pod template the selector matches, collected only when
+            no selected pod is Ready; None when not collected.
+        unreadable_workloads: Kinds of workload that could not be read (RBAC), so a workload
+            of that kind the selector matches cannot be ruled out.
         emergency_service: The Service's emergency NodePort Service, when it already exists.
         kube_proxy: kube-proxy's DaemonSet and pods; None when not collected.
         nodes: The cluster's nodes.
         instance: The node the run is scoped to (scope node): a name or address.
         other_alerts_firing: Other alerts of the same name firing now; None when unknown.
+        other_alerts_confirmed: Alertmanager's API confirmed them firing; False when only the
+            receiver's record counted them (recent runs without a recorded resolution).
     """
 
     namespace: str | None = None
@@ -181,11 +233,14 @@ class Observation:
     endpoints: EndpointState | None = None
     pods: tuple[PodState, ...] = ()
     namespace_pods: tuple[PodState, ...] | None = None
+    workloads: tuple[WorkloadState, ...] | None = None
+    unreadable_workloads: tuple[str, ...] = ()
     emergency_service: ServiceState | None = None
     kube_proxy: KubeProxyState | None = None
     nodes: tuple[NodeState, ...] = ()
     instance: str | None = None
     other_alerts_firing: int | None = None
+    other_alerts_confirmed: bool = True
 
     def pod(self, name: str) -> PodState | None:
         """The selected pod called `name`, if still there."""

@@ -15,11 +15,13 @@ from flows.checklist.actions import (
 from flows.checklist.health import kube_proxy_healthy
 from flows.checklist.mitigation import kube_proxy_broken_somewhere
 from flows.checklist.observation import Observation
-from flows.checklist.plans import Action
+from flows.checklist.plan import Action
 from flows.checklist.verification import (
     VerifyAlertResolved,
     VerifyKubeProxyReady,
+    VerifyServiceConnectivity,
     VerifyServiceEndpoints,
+    VerifyTargetPort,
 )
 
 
@@ -56,7 +58,13 @@ def recheck(action: Action, observation_now: Observation) -> Recheck:
             return _selector_patch(action, observation_now)
         case PatchServiceTargetPort():
             return _target_port_patch(action, observation_now)
-        case VerifyServiceEndpoints() | VerifyKubeProxyReady() | VerifyAlertResolved():
+        case (
+            VerifyServiceEndpoints()
+            | VerifyTargetPort()
+            | VerifyServiceConnectivity()
+            | VerifyKubeProxyReady()
+            | VerifyAlertResolved()
+        ):
             return PROCEED
         case _:
             assert_never(action)

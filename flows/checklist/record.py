@@ -1,21 +1,25 @@
-"""The run record the checklist flow fills as it goes, and the report is rendered from."""
+"""The run record the checklist flow fills as it goes, and the report is rendered from (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows.approval import Approval, Channel, Decision, StepNote
 from flows.checklist.actions import (
     PatchServiceSelector,
     PatchServiceTargetPort,
     Phase,
 )
 from flows.checklist.findings import Finding
+from flows.checklist.notes import Note
+from flows.checklist.observation import emergency_service_name
 from flows.checklist.parameters import ChecklistParameters
-from flows.checklist.plans import Action, Note, Plan
+from flows.checklist.plan import Action, Mutation, Plan
+from flows.run_record import ApprovalRecord, FlowRecord, answered
 from runbooks.approval import ActionKind
 
 
@@ -23,8 +27,12 @@ class Outcome(StrEnum):
     """How a checklist run ended."""
 
     RECOVERED = "recovered"
+    PARTIALLY_MITIGATED = "partially_mitigated"
     NOT_RECOVERED = "not_recovered"
     NOTHING_TO_DO = "nothing_to_do"
+    SCALED_TO_ZERO = "scaled_to_zero"
+    ROLLOUT_IN_PROGRESS = "rollout_in_progress"
+    PODS_UNSCHEDULABLE = "pods_unschedulable"
     REJECTED = "rejected"
     APPROVAL_TIMED_OUT = "approval_timed_out"
     ALERT_RESOLVED = "alert_resolved"
@@ -42,22 +50,6 @@ class ActionStatus(StrEnum):
     DRY_RUN = "dry_run"
 
 
-class ApprovalDecision(StrEnum):
-    """A human's (or the policy's) answer to an approval request."""
-
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    TIMED_OUT = "timed_out"
-
-
-class ApprovalChannel(StrEnum):
-    """Where an approval came from."""
-
-    SLACK = "slack"
-    PREFECT_UI = "prefect_ui"
-    DRILL = "drill"
-
-
 class AlertInfo(BaseModel):
     """The alert that started the run."""
 
@@ -67,35 +59,36 @@ class AlertInfo(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
 
 
-#: Run labels the dispatcher sets that are not the alert's own labels.
-_IDENTITY_LABELS = frozenset({"fingerprint", "starts_at"})
-
-
-def alert_labels_of(run_labels: Mapping[str, object]) -> dict[str, str]:
-    """The alert's labels, as the dispatcher keeps them on its run (``alert.<name>``)."""
-    return {
-        key.removeprefix("alert."): str(value)
-        for key, value in run_labels.items()
-        if key.startswith("alert.") and key.removeprefix("alert.") not in _IDENTITY_LABELS
-    }
-
-
-class ApprovalRecord(BaseModel):
-    """One approval request and its answer; a timeout counts as a rejection."""
+class StepsApproval(ApprovalRecord):
+    """The checklist's approval: the answer, the steps it covered, and the phase that waited."""
 
     action_keys: list[str]
     phase: Phase
-    requested_at: datetime
-    decided_at: datetime
-    decision: ApprovalDecision
-    by: str | None = None
-    channel: ApprovalChannel | None = None
-    reason: str | None = None
 
-    @property
-    def waited_seconds(self) -> float:
-        """How long the run waited for the answer."""
-        return max(0.0, (self.decided_at - self.requested_at).total_seconds())
+    @classmethod
+    def answering(cls, approval: Approval, steps: Sequence[Mutation]) -> StepsApproval:
+        """The record of ``approval``: the answer to the request for ``steps``."""
+        return cls.model_validate(
+            {
+                **answered(approval).model_dump(),
+                "action_keys": [step.key for step in steps],
+                "phase": steps[0].phase,
+            }
+        )
+
+    @classmethod
+    def drill(cls, steps: Sequence[Mutation], *, at: datetime) -> StepsApproval:
+        """The record of ``steps`` approved without asking: a drill the runbook allows."""
+        return cls(
+            decision=Decision.APPROVED,
+            by="runbook policy",
+            channel=Channel.DRILL,
+            reason="drill: the runbook approves drills automatically",
+            requested_at=at,
+            decided_at=at,
+            action_keys=[step.key for step in steps],
+            phase=steps[0].phase,
+        )
 
 
 class ActionRecord(BaseModel):
@@ -144,25 +137,21 @@ class PhaseRecord(BaseModel):
         return max(0.0, (self.finished_at - self.started_at).total_seconds())
 
 
-class RunRecord(BaseModel):
+class RunRecord(FlowRecord[Outcome]):
     """Everything one checklist run saw, decided, asked and did."""
 
     model_config = ConfigDict(validate_assignment=True)
 
     parameters: ChecklistParameters
-    started_at: datetime
     runbook: str | None = None
-    flow_run_id: str | None = None
     alert: AlertInfo | None = None
     findings: list[Finding] = Field(default_factory=list)
     actions: list[ActionRecord] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
     deferred_nodes: list[str] = Field(default_factory=list)
-    approvals: list[ApprovalRecord] = Field(default_factory=list)
+    follow_up: str | None = None
+    approval: StepsApproval | None = None
     phases: list[PhaseRecord] = Field(default_factory=list)
-    finished_at: datetime | None = None
-    outcome: Outcome | None = None
-    outcome_detail: str | None = None
 
     def record_plan(self, plan: Plan) -> None:
         """Keep the plan's steps (as planned), notes and deferred nodes."""
@@ -178,11 +167,17 @@ class RunRecord(BaseModel):
         if record is None:
             raise KeyError(f"no planned step {key!r}")
         record.status, record.detail, record.finished_at = status, detail, at
+        if status in (ActionStatus.DONE, ActionStatus.FAILED, ActionStatus.SKIPPED):
+            text = f"{record.description}: {status.value}" + (f" ({detail})" if detail else "")
+            self.tell(StepNote(key=key, text=text, ok=status is not ActionStatus.FAILED, at=at))
+
+    def action_status(self, key: str) -> ActionStatus | None:
+        """What became of the step `key`; None for a step not in the plan."""
+        return next((a.status for a in self.actions if a.key == key), None)
 
     def start_phase(self, phase: Phase, *, at: datetime) -> None:
         """Note that `phase` began (ending the one before, if still open)."""
-        for open_phase in (p for p in self.phases if p.finished_at is None):
-            open_phase.finished_at = at
+        self.end_phase(at=at)
         self.phases.append(PhaseRecord(phase=phase, started_at=at))
 
     def end_phase(self, *, at: datetime) -> None:
@@ -190,15 +185,17 @@ class RunRecord(BaseModel):
         for open_phase in (p for p in self.phases if p.finished_at is None):
             open_phase.finished_at = at
 
-    def finish(self, outcome: Outcome, *, at: datetime, detail: str | None = None) -> None:
+    def finish(self, outcome: Outcome, detail: str | None = None, *, at: datetime) -> None:
         """End the run (and its open phase) with its outcome."""
-        for open_phase in (p for p in self.phases if p.finished_at is None):
-            open_phase.finished_at = at
-        self.finished_at, self.outcome, self.outcome_detail = at, outcome, detail
+        self.end_phase(at=at)
+        super().finish(outcome, detail, at=at)
 
     def human_wait_seconds(self, phase: Phase | None = None) -> float:
-        """Time spent waiting for approvals, in `phase` or in all."""
-        return sum(a.waited_seconds for a in self.approvals if phase is None or a.phase is phase)
+        """Time spent waiting for the approval, in `phase` or in all."""
+        approval = self.approval
+        if approval is None or (phase is not None and approval.phase is not phase):
+            return 0.0
+        return approval.waited_seconds
 
     @property
     def total_seconds(self) -> float | None:
@@ -206,3 +203,20 @@ class RunRecord(BaseModel):
         if self.finished_at is None:
             return None
         return max(0.0, (self.finished_at - self.started_at).total_seconds())
+
+
+def emergency_removal(namespace: str, service: str, *, detail: str, at: datetime) -> ActionRecord:
+    """The record of removing the emergency NodePort Service of ``service`` once it recovered."""
+    name = emergency_service_name(service)
+    return ActionRecord(
+        key=f"remove-emergency:{namespace}/{service}",
+        kind=ActionKind.CREATE_EMERGENCY_NODEPORT,
+        phase=Phase.VERIFY,
+        description=f"Remove the emergency NodePort Service {namespace}/{name}: "
+        f"{namespace}/{service} has recovered",
+        blast_radius=f"Service {namespace}/{name} (its node ports close)",
+        needs_approval=False,
+        status=ActionStatus.DONE,
+        detail=detail,
+        finished_at=at,
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flows.checklist.actions import PatchServiceSelector, PatchServiceTargetPort, Phase
 from flows.checklist.mitigation import NeedsApproval
+from flows.checklist.notes import Note, NoteKind
 from flows.checklist.observation import Observation
-from flows.checklist.plans import Note, NoteKind
 from flows.checklist.proposals import (
     SelectorCandidate,
     port_resolves,

@@ -1,13 +1,20 @@
-"""The incident report: a run record rendered as markdown."""
+"""The incident report: a run record rendered as markdown, and its artifact key."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flows.checklist.actions import PHASE_ORDER
+from flows.approval.models import clock_time
+from flows.checklist.actions import PHASE_ORDER, Phase
 from flows.checklist.findings import Finding
-from flows.checklist.record import ActionRecord, ApprovalRecord, RunRecord
+from flows.checklist.record import ActionRecord, ActionStatus, RunRecord, StepsApproval
 from flows.checklist.timeline import FIVE_MINUTES, RunTime, phase_times, run_time
+from flows.run_report import outcome_line
+
+
+def report_key(flow_run_id: str) -> str:
+    """The artifact key of a run's report (one per run; each publication is a new version)."""
+    return f"checklist-report-{flow_run_id}"
 
 
 def render_report(record: RunRecord) -> str:
@@ -18,7 +25,8 @@ def render_report(record: RunRecord) -> str:
         _findings(record.findings),
         _plan(record),
         _actions(record.actions),
-        _approvals(record.approvals),
+        _signals(record),
+        _approval(record.approval),
         _timeline(record),
     ]
     return "\n\n".join(sections) + "\n"
@@ -38,7 +46,7 @@ def _cell(text: str) -> str:
 
 
 def _time(value: datetime | None) -> str:
-    return value.isoformat() if value is not None else "-"
+    return clock_time(value) if value is not None else "-"
 
 
 def _target(record: RunRecord) -> str:
@@ -53,11 +61,10 @@ def _target(record: RunRecord) -> str:
 def _header(record: RunRecord) -> str:
     parameters = record.parameters
     name = (record.alert and record.alert.alertname) or parameters.alertname or "Checklist run"
-    outcome = record.outcome.value if record.outcome else "in progress"
     lines = [
         f"# Incident report: {name} on {_target(record)}",
         "",
-        f"**Outcome: {outcome}**" + (f": {record.outcome_detail}" if record.outcome_detail else ""),
+        outcome_line(record),
         "",
         f"- Scope: {parameters.scope.value} ({_target(record)})",
         f"- Runbook: {record.runbook or '-'}; flow run: {record.flow_run_id or '-'}",
@@ -65,6 +72,13 @@ def _header(record: RunRecord) -> str:
         f"drill: {'yes' if parameters.auto_approve else 'no'}",
         f"- Started: {_time(record.started_at)}; finished: {_time(record.finished_at)}",
     ]
+    if parameters.follow_up_of:
+        lines.append(
+            f"- Follow-up of run {parameters.follow_up_of} (kube-proxy restarts already made "
+            f"this hour: {parameters.restarted_this_hour})"
+        )
+    if record.follow_up:
+        lines.append(f"- Follow-up run: {record.follow_up}")
     return "\n".join(lines)
 
 
@@ -134,22 +148,45 @@ def _actions(actions: list[ActionRecord]) -> str:
     return "\n".join(lines)
 
 
-def _approvals(approvals: list[ApprovalRecord]) -> str:
+_SIGNAL_RESULTS = {
+    ActionStatus.DONE: "checked: passed",
+    ActionStatus.FAILED: "checked: failed",
+    ActionStatus.SKIPPED: "unavailable",
+    ActionStatus.PLANNED: "not run",
+    ActionStatus.DRY_RUN: "not run (dry run)",
+}
+
+
+def _signals(record: RunRecord) -> str:
+    """Which recovery signals verification checked, and which it could not (and why)."""
+    lines = ["## Recovery signals", ""]
+    checks = [a for a in record.actions if a.phase is Phase.VERIFY and a.key.startswith("verify:")]
+    rows = [
+        (a.description, _SIGNAL_RESULTS[a.status], (a.detail or "").removeprefix("unavailable: "))
+        for a in checks
+    ]
+    if not any(a.key.startswith("verify:alert/") for a in checks):
+        why = "no alert started this run" if record.alert is None else "not planned"
+        rows.append(("Alert stopped firing", "not applicable", why))
+    if not checks:
+        lines += ["No verification step was planned.", ""]
+    lines += ["| Signal | Result | Seen |", "|---|---|---|"]
+    lines += [f"| {_cell(what)} | {result} | {_cell(seen)} |" for what, result, seen in rows]
+    return "\n".join(lines)
+
+
+def _approval(approval: StepsApproval | None) -> str:
     lines = ["## Approvals", ""]
-    if not approvals:
+    if approval is None:
         return "\n".join([*lines, "No approval was requested."])
     lines += [
         "| Steps | Decision | By | Channel | Requested | Decided | Waited | Reason |",
         "|---|---|---|---|---|---|---|---|",
+        f"| {_cell(', '.join(approval.action_keys))} | {approval.decision.value} | "
+        f"{_cell(approval.by or '-')} | {approval.channel.value} | "
+        f"{_time(approval.requested_at)} | {_time(approval.decided_at)} | "
+        f"{duration(approval.waited_seconds)} | {_cell(approval.reason)} |",
     ]
-    for approval in approvals:
-        channel = approval.channel.value if approval.channel else "-"
-        lines.append(
-            f"| {_cell(', '.join(approval.action_keys))} | {approval.decision.value} | "
-            f"{_cell(approval.by or '-')} | {channel} | {_time(approval.requested_at)} | "
-            f"{_time(approval.decided_at)} | {duration(approval.waited_seconds)} | "
-            f"{_cell(approval.reason or '')} |"
-        )
     return "\n".join(lines)
 
 
@@ -173,7 +210,15 @@ def _timeline(record: RunRecord) -> str:
             f"| {phase.value} | {_time(entry.started_at)} | {duration(entry.seconds)} | "
             f"{duration(entry.waiting_seconds)} | {duration(working)} | {budget} | {within} |"
         )
-    lines += ["", _verdict(run_time(record))]
+    time = run_time(record)
+    if time.waiting_seconds:
+        # Prefect counts only the time the run was Running: the suspension is not in it.
+        lines += [
+            "",
+            "Waiting for a human runs from the request to the answer; Prefect's duration of the "
+            "run (its time running) leaves it out.",
+        ]
+    lines += ["", _verdict(time)]
     return "\n".join(lines)
 
 

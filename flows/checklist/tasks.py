@@ -8,33 +8,87 @@ observation still calls for it. Only transient API errors are retried.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, assert_never
+from uuid import UUID
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import TaskRunContext
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.runtime import deployment, flow_run
 
+from flows.checklist.act import apply_mutation, remove_emergency_service
+from flows.checklist.act import wait_for_kube_proxy_replacements as wait_for_replacements
 from flows.checklist.actions import CreateEmergencyNodePort, RestartKubeProxyPod
 from flows.checklist.diagnosis import diagnose
-from flows.checklist.parameters import ChecklistParameters
-from flows.checklist.planning import plan
-from flows.checklist.plans import Mutation
-from flows.checklist.recheck import Skip, recheck
-from flows.checklist.record import ActionStatus
-from flows.checklist.steps.act import Waiting, apply_mutation, remove_emergency_service
-from flows.checklist.steps.act import wait_for_kube_proxy_replacements as wait_for_replacements
-from flows.checklist.steps.observe import Part, observe
-from flows.checklist.steps.results import Assessment, StepResult
-from flows.checklist.steps.verify import (
+from flows.checklist.findings import Finding
+from flows.checklist.observe import (
+    CheckUnavailableError,
+    Part,
+    StepFailedError,
+    Waiting,
+    observe,
     verify_alert_resolved,
+    verify_connectivity,
     verify_endpoints,
     verify_kube_proxy,
+    verify_target_port,
+)
+from flows.checklist.parameters import ChecklistParameters
+from flows.checklist.plan import Mutation, Plan, plan
+from flows.checklist.recheck import Skip, recheck
+from flows.checklist.record import ActionStatus
+from flows.checklist.verification import (
+    VerificationStep,
+    VerifyAlertResolved,
+    VerifyKubeProxyReady,
+    VerifyServiceConnectivity,
+    VerifyServiceEndpoints,
+    VerifyTargetPort,
 )
 from flows.run_guard import ensure_run_active
+from flows.run_identity import FOLLOW_UP_OF_TAG, follow_up_tags
 from flows.runtime import AlertRef, AlertStatus, FlowRuntime, current_runtime
 from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
 from runbooks.approval import ApprovalPolicy
+
+NO_ALERTMANAGER = "unavailable: no Alertmanager URL configured (RUNBOOKS_ALERTMANAGER_URL)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assessment:
+    """Minute 1's result: the findings and the plan (persisted: a re-run acts on this plan).
+
+    Attributes:
+        findings: The diagnosis.
+        plan: The plan approved or not; re-runs after an approval reuse it unchanged.
+        emergency_service: The Service's emergency NodePort Service, when one exists.
+        observed_at: When the cluster was read.
+    """
+
+    findings: tuple[Finding, ...]
+    plan: Plan
+    emergency_service: str | None
+    observed_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepResult:
+    """The result of one step, as the report shows it.
+
+    Attributes:
+        status: Done, skipped (and why), failed, or dry run.
+        detail: What was done or seen, or why not.
+        finished_at: When the step ended.
+        alert_resolved: The step was skipped because the alert resolved.
+    """
+
+    status: ActionStatus
+    detail: str
+    finished_at: datetime
+    alert_resolved: bool = False
 
 
 def _run_scoped(context: TaskRunContext, name: str) -> str:
@@ -89,10 +143,15 @@ def assess(parameters: ChecklistParameters, policy: ApprovalPolicy) -> Assessmen
     with runtime.kube_factory() as kube:
         observation = observe(kube, parameters)
     if parameters.alertname:
-        others = runtime.alerts.count_firing(
+        others = runtime.alerts.firing_elsewhere(
             parameters.alertname, excluding=parameters.alert_fingerprint
         )
-        observation = replace(observation, other_alerts_firing=others)
+        if others is not None:
+            observation = replace(
+                observation,
+                other_alerts_firing=others.count,
+                other_alerts_confirmed=others.confirmed,
+            )
     findings = diagnose(observation)
     emergency = observation.emergency_service
     return Assessment(
@@ -169,6 +228,36 @@ def check_endpoints(namespace: str, service: str, timeout_seconds: float) -> str
 
 
 @task(
+    name="verify-target-port",
+    cache_policy=NO_CACHE,
+    retries=TASK_RETRIES,
+    retry_condition_fn=retry_on_transient,
+)
+def check_target_port(namespace: str, service: str, port: int, timeout_seconds: float) -> str:
+    """Verify the Service port's targetPort names a port its pods declare."""
+    runtime = current_runtime()
+    with runtime.kube_factory() as kube:
+        return verify_target_port(
+            kube, namespace, service, port=port, waiting=waiting(runtime, timeout_seconds)
+        )
+
+
+@task(
+    name="verify-connectivity",
+    cache_policy=NO_CACHE,
+    retries=TASK_RETRIES,
+    retry_condition_fn=retry_on_transient,
+)
+def check_connectivity(namespace: str, service: str, port: int, timeout_seconds: float) -> str:
+    """Verify a TCP connect to the Service's ClusterIP:port from a kube-proxy pod succeeds."""
+    runtime = current_runtime()
+    with runtime.kube_factory() as kube:
+        return verify_connectivity(
+            kube, namespace, service, port=port, waiting=waiting(runtime, timeout_seconds)
+        )
+
+
+@task(
     name="verify-kube-proxy",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
@@ -196,6 +285,76 @@ def check_alert(alert: AlertRef, timeout_seconds: float) -> str | None:
 def alert_status(alert: AlertRef) -> AlertStatus:
     """Whether the alert still fires, per the receiver's record and Alertmanager."""
     return current_runtime().alerts.status(alert)
+
+
+def verify(step: VerificationStep, parameters: ChecklistParameters) -> StepResult:
+    """Minute 5: run one verification step through its probe; one that does not pass FAILED,
+    one this cluster cannot make SKIPPED (the detail says it was unavailable, and why)."""
+    timeout = parameters.verify_timeout_seconds
+    status = ActionStatus.DONE
+    try:
+        match step:
+            case VerifyServiceEndpoints():
+                detail = check_endpoints(step.namespace, step.service, timeout)
+            case VerifyTargetPort():
+                detail = check_target_port(step.namespace, step.service, step.port, timeout)
+            case VerifyServiceConnectivity():
+                detail = check_connectivity(step.namespace, step.service, step.port, timeout)
+            case VerifyKubeProxyReady():
+                detail = check_kube_proxy(step.nodes, timeout)
+            case VerifyAlertResolved():
+                alert = AlertRef(
+                    fingerprint=step.fingerprint,
+                    starts_at=parameters.alert_starts_at,
+                    alertname=step.alertname,
+                )
+                seen = check_alert(alert, timeout)
+                detail = NO_ALERTMANAGER if seen is None else seen
+                status = ActionStatus.SKIPPED if seen is None else status
+            case _:
+                assert_never(step)
+    except StepFailedError as error:
+        status, detail = ActionStatus.FAILED, str(error)
+    except CheckUnavailableError as error:
+        status, detail = ActionStatus.SKIPPED, f"unavailable: {error}"
+    return StepResult(status=status, detail=detail, finished_at=current_runtime().clock.now())
+
+
+def _follow_up_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    del parameters
+    return _run_scoped(context, "follow-up")
+
+
+@task(
+    name="start-follow-up",
+    persist_result=True,
+    cache_key_fn=_follow_up_key,
+    retries=TASK_RETRIES,
+    retry_condition_fn=retry_on_transient,
+)
+def start_follow_up(parameters: dict[str, Any], *, parent: str) -> str:
+    """Create a run of this run's own deployment to continue it (at most once per run).
+
+    It carries this run's tags (the runbook's approval policy, the alert, the target its runs
+    take turns on, the cooldown it holds) marked a follow-up of ``parent``; the engine's poller
+    runs it once this run has ended. Returns its name and id, for the report.
+    """
+    deployment_id = deployment.id
+    if deployment_id is None:
+        raise StepFailedError("this run has no deployment to start a follow-up of")
+    context = FlowRunContext.get()
+    # The alert's labels, as the dispatcher set them: the follow-up's report names them too.
+    labels = dict(context.flow_run.labels) if context and context.flow_run else {}
+    client: SyncPrefectClient
+    with get_client(sync_client=True) as client:
+        created = client.create_flow_run_from_deployment(
+            UUID(deployment_id),
+            parameters=parameters,
+            tags=follow_up_tags(flow_run.tags, of=parent),
+            idempotency_key=f"{FOLLOW_UP_OF_TAG}{parent}",
+            labels=labels,
+        )
+    return f"{created.name} ({created.id})"
 
 
 @task(

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flows.checklist.actions import PHASE_ORDER, Phase
-from flows.checklist.record import ApprovalRecord, RunRecord
+from flows.checklist.record import RunRecord
+from flows.run_record import ApprovalRecord
 
 FIVE_MINUTES = 300.0
 
@@ -67,6 +68,7 @@ def _overlap(start: datetime, end: datetime, waits: list[ApprovalRecord]) -> flo
 def phase_times(record: RunRecord) -> dict[Phase, PhaseTime]:
     """The time of each phase that ran, in checklist order."""
     times: dict[Phase, PhaseTime] = {}
+    waits: list[ApprovalRecord] = [] if record.approval is None else [record.approval]
     for phase in PHASE_ORDER:
         spans = [p for p in record.phases if p.phase is phase]
         if not spans:
@@ -77,9 +79,7 @@ def phase_times(record: RunRecord) -> dict[Phase, PhaseTime]:
                 working = None
                 continue
             length = (span.finished_at - span.started_at).total_seconds()
-            working += max(
-                0.0, length - _overlap(span.started_at, span.finished_at, record.approvals)
-            )
+            working += max(0.0, length - _overlap(span.started_at, span.finished_at, waits))
         times[phase] = PhaseTime(
             phase=phase,
             started_at=spans[0].started_at,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
-from typing import Any, Self
+from collections.abc import Mapping
 
-from prefect.client.schemas.objects import State
-from pydantic import BaseModel, Field, field_validator, model_validator
+from prefect.states import Completed, Failed
 
-from flows.approval import ApprovalGate, ApprovalItem, ApprovalRequest
-from flows.change_run import ChangeRun, Ending
-from flows.conntrack.plan import CleanupPlan, Target
-from flows.conntrack.record import CleanupRecord, Outcome, outcome_state, render_report, report_key
+from flows.approval import ApprovalItem, ApprovalRequest
+from flows.approval.gate import ApprovalGate
+from flows.change_run import ChangeRun, FinalState, RunReport, final_states
+from flows.conntrack.parameters import CleanupParameters
+from flows.conntrack.plan import CleanupPlan
+from flows.conntrack.record import CleanupRecord, Outcome
+from flows.conntrack.report import render_report, report_key
 from flows.conntrack.tasks import assess_cleanup, clean_node
 from flows.run_record import StepStatus
 from flows.runtime import FlowRuntime
@@ -19,72 +20,22 @@ from runbooks.approval import ActionKind, ApprovalPolicy
 
 GATE = "conntrack-cleanup"
 
-
-class CleanupParameters(BaseModel):
-    """What an operator sets when starting a cleanup."""
-
-    namespace: str | None = Field(default=None, description="The Service's namespace.")
-    service: str | None = Field(
-        default=None, description="Only this Service's stale entries (needs namespace)."
-    )
-    pod_ip: str | None = Field(
-        default=None, description="Only entries answered by this gone Pod IP."
-    )
-    full_flush: bool = Field(
-        default=False,
-        description="conntrack -F on every node: breaks every NATed connection; always asks.",
-    )
-    dry_run: bool = Field(default=False, description="Plan only; delete nothing.")
-    auto_approve: bool = Field(
-        default=False, description="A drill: approve automatically where the policy allows drills."
-    )
-    approval_timeout_seconds: float = Field(
-        default=900, gt=0, le=86400, description="How long to wait for approval (then reject)."
-    )
-
-    @field_validator("namespace", "service", "pod_ip", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        # The Prefect UI's form sends an emptied text field as "".
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value.strip() if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _one_target(self) -> Self:
-        if self.service and not self.namespace:
-            raise ValueError("service needs namespace: set namespace to the Service's namespace")
-        if self.pod_ip is not None:
-            try:
-                # conntrack prints addresses in their canonical form: compare in that form.
-                self.pod_ip = ipaddress.ip_address(self.pod_ip).compressed
-            except ValueError as error:
-                raise ValueError(f"pod_ip {self.pod_ip!r} is not an IP address") from error
-            if self.service:
-                raise ValueError("set pod_ip or service, not both")
-        if self.full_flush and (self.service or self.pod_ip):
-            raise ValueError("full_flush empties whole tables: leave service and pod_ip empty")
-        return self
-
-    @property
-    def target(self) -> Target:
-        """What to clean, for the plan."""
-        return Target(self.namespace, self.service, self.pod_ip, self.full_flush)
-
-    def describe(self) -> str:
-        """The target in words."""
-        if self.full_flush:
-            return "full flush on every node"
-        if self.pod_ip:
-            return f"entries answered by Pod IP {self.pod_ip}"
-        if self.service:
-            return f"stale entries of Service {self.namespace}/{self.service}"
-        scope = f" in {self.namespace}" if self.namespace else ""
-        return f"stale UDP entries of every Service{scope}"
+#: The final state of each outcome: a cleanup that left matching entries behind Failed.
+STATES: Mapping[Outcome, FinalState] = final_states(
+    Outcome,
+    {
+        Outcome.CLEANED: (Completed, "Cleaned"),
+        Outcome.NOT_CLEAN: (Failed, "EntriesRemain"),
+    },
+)
 
 
-class CleanupRun(ChangeRun[CleanupRecord]):
+class CleanupRun(ChangeRun[CleanupRecord, Outcome]):
     """One run of the cleanup; `execute` returns its final state."""
+
+    outcomes = Outcome
+    states = STATES
+    report = RunReport(title="conntrack cleanup report", key=report_key, render=render_report)
 
     def __init__(
         self,
@@ -109,7 +60,7 @@ class CleanupRun(ChangeRun[CleanupRecord]):
         plan = assessment.plan
         if not isinstance(plan, CleanupPlan):
             self.record.add_step("assess", StepStatus.DONE, plan.reason, at=assessment.observed_at)
-            self.record.finish(Outcome.NOTHING_TO_DO, plan.reason)
+            self._finish(Outcome.NOTHING_TO_DO, plan.reason)
             return
         self.record.planned = [f"{d.node}: {d.reason}" for d in plan.deletions] + [
             f"{f.node}: flush {'?' if f.entries is None else f.entries} entries"
@@ -123,9 +74,7 @@ class CleanupRun(ChangeRun[CleanupRecord]):
             at=assessment.observed_at,
         )
         if self._parameters.dry_run:
-            self.record.finish(
-                Outcome.DRY_RUN, f"would delete {plan.entries} entries; none deleted"
-            )
+            self._finish(Outcome.DRY_RUN, f"would delete {plan.entries} entries; none deleted")
             return
         first = self._checkpoint(GATE)
         if self._approved(
@@ -157,29 +106,11 @@ class CleanupRun(ChangeRun[CleanupRecord]):
             self.record.add_step(f"clean {node}", status, "; ".join(result.lines), at=self._now())
         where = f"on {len(plan.nodes)} node(s)"
         if remaining:
-            self.record.finish(
+            self._finish(
                 Outcome.NOT_CLEAN, f"deleted {deleted} entries {where}; {remaining} still match"
             )
         else:
-            self.record.finish(Outcome.CLEANED, f"deleted {deleted} entries {where}; none left")
-
-    def _report(self) -> tuple[str, str, str]:
-        outcome = self.record.outcome.value if self.record.outcome else "in progress"
-        key = report_key(self.record.flow_run_id or "unknown")
-        return render_report(self.record), key, f"conntrack cleanup report ({outcome})"
-
-    def _end(self, ending: Ending, detail: str) -> None:
-        self.record.finish(ENDINGS[ending], detail)
-
-    def _final_state(self) -> State[Any]:
-        return outcome_state(self.record)
-
-
-ENDINGS: dict[Ending, Outcome] = {
-    "rejected": Outcome.REJECTED,
-    "timed_out": Outcome.APPROVAL_TIMED_OUT,
-    "failed": Outcome.FAILED,
-}
+            self._finish(Outcome.CLEANED, f"deleted {deleted} entries {where}; none left")
 
 
 def _approval_item(plan: CleanupPlan) -> ApprovalItem:

@@ -14,7 +14,9 @@ from prefect import flow
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 
-from flows.conntrack.conduct import CleanupParameters, CleanupRun
+from flows.conntrack.conduct import CleanupRun
+from flows.conntrack.parameters import CleanupParameters
+from flows.forms import titled
 from flows.policy import policy_for
 from flows.runtime import current_runtime
 
@@ -27,6 +29,7 @@ DEPLOYMENT_DESCRIPTION = (
 )
 
 
+@titled(CleanupParameters)
 @flow(name=FLOW_NAME, log_prints=False, validate_parameters=True)
 def conntrack_cleanup(
     namespace: str | None = None,
@@ -35,7 +38,7 @@ def conntrack_cleanup(
     full_flush: bool = False,
     dry_run: bool = False,
     auto_approve: bool = False,
-    approval_timeout_seconds: float = 900,
+    approval_timeout_seconds: float | None = None,
 ) -> State[Any]:
     """Clean stale conntrack entries; the run's state names the outcome, its report the counts.
 
@@ -46,7 +49,8 @@ def conntrack_cleanup(
         full_flush: conntrack -F on every node; breaks every NATed connection; always asks.
         dry_run: Plan only; delete nothing.
         auto_approve: A drill: approve automatically where the policy allows drills.
-        approval_timeout_seconds: How long to wait for approval before rejecting.
+        approval_timeout_seconds: How long to wait for approval before rejecting; empty: the
+            runbook's.
     """
     parameters = CleanupParameters(
         namespace=namespace,

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
-from flows.maintenance.backup import write_backup
-from flows.maintenance.health import CONNTRACK_THRESHOLD, Check, Status, check_health, worst
-from flows.maintenance.service_report import render_service_report
-from flows.maintenance.snapshot import KUBE_PROXY, KUBE_SYSTEM, Snapshot, take_snapshot
+from flows.forms import titled
+from flows.maintenance.health import CONNTRACK_THRESHOLD, Status, check_health, worst
+from flows.maintenance.observe import KUBE_PROXY, KUBE_SYSTEM
+from flows.maintenance.report import render_health_report, render_service_report
+from flows.maintenance.tasks import read_cluster, read_endpoints, save_backup
 from flows.runtime import current_runtime
-from flows.task_policy import TASK_RETRIES, retry_on_transient
 
 HEALTH_CHECK = "cluster-health-check"
 CONFIG_BACKUP = "config-backup"
@@ -45,22 +44,7 @@ def skipped_if_late(name: str) -> State[Any] | None:
     )
 
 
-class BackupNotConfiguredError(RuntimeError):
-    """The runtime names no backup directory."""
-
-
-@task(
-    name="read-cluster",
-    cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_condition_fn=retry_on_transient,
-)
-def read_cluster(*, conntrack: bool = False, config_map: bool = False) -> Snapshot:
-    """Read Services, EndpointSlices, kube-proxy (and conntrack use, the ConfigMap if asked)."""
-    with current_runtime().kube_factory() as kube:
-        return take_snapshot(kube, conntrack=conntrack, config_map=config_map)
-
-
+@titled({"conntrack_threshold": "Conntrack entries per node before a warning"})
 @flow(name=HEALTH_CHECK, log_prints=False, validate_parameters=True)
 def cluster_health_check(conntrack_threshold: int = CONNTRACK_THRESHOLD) -> State[Any]:
     """The handbook's health check; ``Healthy``, ``Degraded`` (warnings) or ``Unhealthy``.
@@ -74,7 +58,7 @@ def cluster_health_check(conntrack_threshold: int = CONNTRACK_THRESHOLD) -> Stat
     checks = check_health(read_cluster(conntrack=True), conntrack_threshold=conntrack_threshold)
     status = worst(checks)
     create_markdown_artifact(
-        markdown=_checks_markdown(checks, status),
+        markdown=render_health_report(checks, status),
         key=HEALTH_CHECK,
         description=f"Cluster health check: {status.value}",
     )
@@ -86,46 +70,7 @@ def cluster_health_check(conntrack_threshold: int = CONNTRACK_THRESHOLD) -> Stat
     return Completed(name="Healthy", message=f"{len(checks)} checks passed")
 
 
-@task(name="write-backup", cache_policy=NO_CACHE)
-def save_backup(snapshot: Snapshot, endpoints: list[dict[str, Any]], keep: int) -> str:
-    """Write the backup files; the artifact's markdown."""
-    runtime = current_runtime()
-    if runtime.backup_dir is None:
-        raise BackupNotConfiguredError(
-            "no backup directory: the engine sets <state_dir>/backups; a worker needs "
-            "RUNBOOKS_BACKUP_DIR"
-        )
-    daemon_set = [snapshot.kube_proxy.raw] if snapshot.kube_proxy else []
-    result = write_backup(
-        runtime.backup_dir,
-        {
-            "services.yaml": [service.raw for service in snapshot.services],
-            "endpoints.yaml": endpoints,
-            "kube-proxy-daemonset.yaml": daemon_set,
-            "kube-proxy-configmap.yaml": [snapshot.config_map] if snapshot.config_map else [],
-        },
-        taken_at=runtime.clock.now(),
-        keep=keep,
-    )
-    lines = [f"# Configuration backup in `{result.directory}`", "", "| file | objects |"]
-    lines += ["| --- | --- |", *(f"| {n} | {c} |" for n, c in result.files.items())]
-    if result.pruned:
-        lines += ["", f"Removed older backups: {', '.join(result.pruned)}"]
-    return "\n".join(lines) + "\n"
-
-
-@task(
-    name="read-endpoints",
-    cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_condition_fn=retry_on_transient,
-)
-def read_endpoints() -> list[dict[str, Any]]:
-    """Every Endpoints object, as the API returns it."""
-    with current_runtime().kube_factory() as kube:
-        return [dict(endpoints.raw) for endpoints in kube.list_endpoints()]
-
-
+@titled({"keep": "Backups to keep"})
 @flow(name=CONFIG_BACKUP, log_prints=False, validate_parameters=True)
 def config_backup(keep: int = 14) -> State[Any]:
     """Back up Services, Endpoints, the kube-proxy DaemonSet and ConfigMap as YAML files.
@@ -159,10 +104,3 @@ def service_report() -> State[Any]:
         name="Reported",
         message=f"{len(snapshot.services)} Services, {empty} without ready endpoints",
     )
-
-
-def _checks_markdown(checks: list[Check], status: Status) -> str:
-    lines = [f"# Cluster health: {status.value}", "", "| check | status | detail |"]
-    lines += ["| --- | --- | --- |"]
-    lines += [f"| {c.name} | {c.status.value} | {c.detail} |" for c in checks]
-    return "\n".join(lines) + "\n"

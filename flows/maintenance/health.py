@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flows.maintenance.snapshot import Snapshot
+from flows.maintenance.observe import Snapshot
 
 #: The handbook's threshold for conntrack entries on a node.
 CONNTRACK_THRESHOLD = 100_000

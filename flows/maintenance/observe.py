@@ -1,4 +1,4 @@
-"""What the preventive flows read: Services and their endpoints, kube-proxy, conntrack use."""
+"""Reading what the preventive flows look at: Services, their endpoints, kube-proxy, conntrack."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from flows.approval.models import clock_time
 from flows.manifests import restorable
 
 
@@ -30,7 +31,7 @@ def backup_markdown(
     parts = [
         f"# Backup of DaemonSet {name} (revision {revision})",
         "",
-        f"Read at {taken_at.isoformat()}, before the rollback. Restore with "
+        f"Read at {clock_time(taken_at)}, before the rollback. Restore with "
         "`kubectl apply -f` on the YAML below, or `kubectl rollout undo "
         f"daemonset/{name} -n kube-system --to-revision={revision}`.",
         "",

@@ -7,53 +7,46 @@ from datetime import datetime
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact
-from prefect.client.schemas.objects import State
-from pydantic import BaseModel, Field
+from prefect.states import Cancelled, Completed, Failed
 
-from flows.approval import ApprovalGate, ApprovalItem, ApprovalRequest
-from flows.change_run import ChangeRun, Ending
+from flows.approval import ApprovalItem, ApprovalRequest
+from flows.approval.gate import ApprovalGate
+from flows.change_run import ChangeRun, FinalState, RunReport, final_states
+from flows.rollback.observe import DAEMON_SET, NAMESPACE
+from flows.rollback.parameters import RollbackParameters
 from flows.rollback.plan import RollbackPlan, container_images
-from flows.rollback.record import Outcome, RollbackRecord, outcome_state
+from flows.rollback.record import Outcome, RollbackRecord
 from flows.rollback.report import backup_key, render_report, report_key
-from flows.rollback.rollout import Progress
-from flows.rollback.tasks import (
-    DAEMON_SET,
-    NAMESPACE,
-    assess_rollback,
-    change_template,
-    watch_rollout,
-)
+from flows.rollback.rollout import Progress, RolloutVerdict
+from flows.rollback.tasks import assess_rollback, change_template, watch_rollout
 from flows.run_record import StepStatus
 from flows.runtime import FlowRuntime
 from runbooks.approval import ActionKind, ApprovalPolicy
 
 GATE = "rollback-kube-proxy"
 
-
-class RollbackParameters(BaseModel):
-    """What an operator sets when starting a rollback."""
-
-    to_revision: int | None = Field(
-        default=None, ge=1, description="Revision to roll back to; empty: the previous one."
-    )
-    dry_run: bool = Field(default=False, description="Plan and back up only; change nothing.")
-    auto_approve: bool = Field(
-        default=False,
-        description="A drill: approve automatically where the policy allows drills.",
-    )
-    approval_timeout_seconds: float = Field(
-        default=900, gt=0, le=86400, description="How long to wait for approval (then reject)."
-    )
-    rollout_timeout_seconds: float = Field(
-        default=300,
-        gt=0,
-        le=3600,
-        description="How long the rollout may take before the rollback is undone.",
-    )
+#: The final state of each outcome: a rollback someone else's change overtook is Cancelled (it
+#: applied nothing); one that found the cluster already in its planned state Completed (nothing
+#: was applied, nothing was left to do); one whose new pods did not become Ready Failed,
+#: restored or not.
+STATES: Mapping[Outcome, FinalState] = final_states(
+    Outcome,
+    {
+        Outcome.ROLLED_BACK: (Completed, "RolledBack"),
+        Outcome.SUPERSEDED: (Cancelled, "Superseded"),
+        Outcome.ALREADY_IN_PLACE: (Completed, "AlreadyInPlace"),
+        Outcome.RESTORED: (Failed, "RolloutFailedRestored"),
+        Outcome.RESTORE_FAILED: (Failed, "RestoreFailed"),
+    },
+)
 
 
-class RollbackRun(ChangeRun[RollbackRecord]):
+class RollbackRun(ChangeRun[RollbackRecord, Outcome]):
     """One run of the rollback; `execute` returns its final state."""
+
+    outcomes = Outcome
+    states = STATES
+    report = RunReport(title="kube-proxy rollback report", key=report_key, render=render_report)
 
     def __init__(
         self,
@@ -78,9 +71,12 @@ class RollbackRun(ChangeRun[RollbackRecord]):
         plan = assessment.plan
         if not isinstance(plan, RollbackPlan):
             self.record.add_step("assess", StepStatus.DONE, plan.reason, at=assessment.observed_at)
-            self.record.finish(Outcome.NOTHING_TO_DO, plan.reason)
+            self._finish(Outcome.NOTHING_TO_DO, plan.reason)
             return
         self._note_plan(plan, observed_at=assessment.observed_at)
+        if assessment.target is not None:
+            self.record.target = assessment.target.lines()
+            self.record.target_warning = assessment.target.warning
         first = self._checkpoint(GATE)
         if first:
             create_markdown_artifact(
@@ -89,7 +85,7 @@ class RollbackRun(ChangeRun[RollbackRecord]):
                 description=f"kube-proxy before the rollback (revision {plan.from_revision})",
             )
         if self._parameters.dry_run:
-            self.record.finish(
+            self._finish(
                 Outcome.DRY_RUN,
                 f"would roll back revision {plan.from_revision} -> {plan.to_revision}; "
                 "nothing changed",
@@ -121,6 +117,7 @@ class RollbackRun(ChangeRun[RollbackRecord]):
             items=[_approval_item(plan)],
             timeout_seconds=self._parameters.approval_timeout_seconds,
             notes=[
+                *self.record.target,
                 "The current DaemonSet and ConfigMap are kept as the run's backup artifact.",
                 "If the new pods are not Ready within "
                 f"{self._parameters.rollout_timeout_seconds:g}s, the current template is restored.",
@@ -134,19 +131,38 @@ class RollbackRun(ChangeRun[RollbackRecord]):
         )
         self.record.add_step("roll-back", change.status, change.detail, at=self._now())
         if change.superseded:
-            self.record.finish(Outcome.SUPERSEDED, change.detail)
+            self._finish(Outcome.SUPERSEDED, change.detail)
             return
         timeout = self._parameters.rollout_timeout_seconds
         verdict = watch_rollout(_images(plan.to_template), timeout)
+        if change.status is StepStatus.SKIPPED:
+            self._already_in_place(plan, verdict)
+            return
         healthy = verdict.progress is Progress.COMPLETE
         status = StepStatus.DONE if healthy else StepStatus.FAILED
         self.record.add_step("watch-rollout", status, verdict.detail, at=self._now())
         if healthy:
-            self.record.finish(
-                Outcome.ROLLED_BACK, f"kube-proxy runs {to_label} and every pod is Ready"
-            )
+            self._finish(Outcome.ROLLED_BACK, f"kube-proxy runs {to_label} and every pod is Ready")
             return
         self._restore(plan, why=verdict.detail)
+
+    def _already_in_place(self, plan: RollbackPlan, verdict: RolloutVerdict) -> None:
+        """Someone else set the planned template before the approval came: this run applied
+        nothing, so it claims no rollback, and restores nothing if that rollout fails."""
+        healthy = verdict.progress is Progress.COMPLETE
+        status = StepStatus.DONE if healthy else StepStatus.FAILED
+        self.record.add_step("watch-rollout", status, verdict.detail, at=self._now())
+        state = (
+            f"kube-proxy runs revision {plan.to_revision} and every pod is Ready"
+            if healthy
+            else f"its rollout is not complete ({verdict.detail}); left as it is"
+        )
+        self._finish(
+            Outcome.ALREADY_IN_PLACE,
+            f"the cluster was already in the planned state: the DaemonSet had revision "
+            f"{plan.to_revision}'s template when the approval came (set by someone else); "
+            f"nothing was applied; {state}",
+        )
 
     def _restore(self, plan: RollbackPlan, *, why: str) -> None:
         from_label = f"revision {plan.from_revision} (as before the run)"
@@ -155,7 +171,7 @@ class RollbackRun(ChangeRun[RollbackRecord]):
         )
         self.record.add_step("restore", change.status, change.detail, at=self._now())
         if change.superseded:
-            self.record.finish(
+            self._finish(
                 Outcome.RESTORE_FAILED,
                 f"the rollback failed ({why}) and the template changed before it was restored",
             )
@@ -164,28 +180,10 @@ class RollbackRun(ChangeRun[RollbackRecord]):
             _images(plan.from_template), self._parameters.rollout_timeout_seconds
         )
         self.record.add_step("watch-restore", StepStatus.DONE, verdict.detail, at=self._now())
-        self.record.finish(
+        self._finish(
             Outcome.RESTORED,
             f"revision {plan.to_revision} did not become Ready ({why}); restored {from_label}",
         )
-
-    def _report(self) -> tuple[str, str, str]:
-        outcome = self.record.outcome.value if self.record.outcome else "in progress"
-        key = report_key(self.record.flow_run_id or "unknown")
-        return render_report(self.record), key, f"kube-proxy rollback report ({outcome})"
-
-    def _end(self, ending: Ending, detail: str) -> None:
-        self.record.finish(ENDINGS[ending], detail)
-
-    def _final_state(self) -> State[Any]:
-        return outcome_state(self.record)
-
-
-ENDINGS: dict[Ending, Outcome] = {
-    "rejected": Outcome.REJECTED,
-    "timed_out": Outcome.APPROVAL_TIMED_OUT,
-    "failed": Outcome.FAILED,
-}
 
 
 def _approval_item(plan: RollbackPlan) -> ApprovalItem:

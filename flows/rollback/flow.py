@@ -15,8 +15,10 @@ from prefect import flow
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 
+from flows.forms import titled
 from flows.policy import policy_for
-from flows.rollback.conduct import RollbackParameters, RollbackRun
+from flows.rollback.conduct import RollbackRun
+from flows.rollback.parameters import RollbackParameters
 from flows.runtime import current_runtime
 
 FLOW_NAME = "kube-proxy-rollback"
@@ -28,12 +30,13 @@ DEPLOYMENT_DESCRIPTION = (
 )
 
 
+@titled(RollbackParameters)
 @flow(name=FLOW_NAME, log_prints=False, validate_parameters=True)
 def kube_proxy_rollback(
     to_revision: int | None = None,
     dry_run: bool = False,
     auto_approve: bool = False,
-    approval_timeout_seconds: float = 900,
+    approval_timeout_seconds: float | None = None,
     rollout_timeout_seconds: float = 300,
 ) -> State[Any]:
     """Roll kube-proxy back; the run's state names the outcome and its report says what happened.
@@ -42,7 +45,8 @@ def kube_proxy_rollback(
         to_revision: Revision to roll back to; empty: the one before the newest.
         dry_run: Plan and back up only; change nothing.
         auto_approve: A drill: approve automatically where the policy allows drills.
-        approval_timeout_seconds: How long to wait for approval before rejecting.
+        approval_timeout_seconds: How long to wait for approval before rejecting; empty: the
+            runbook's.
         rollout_timeout_seconds: How long the rollout may take before the rollback is undone.
     """
     parameters = RollbackParameters(

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
-from prefect.client.schemas.objects import State
-from prefect.states import Cancelled, Completed, Failed
 from pydantic import Field
 
-from flows.run_record import FinalState, FlowRecord, final_state
+from flows.run_record import StepsRecord
 
 
 class Outcome(StrEnum):
@@ -21,12 +18,13 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     APPROVAL_TIMED_OUT = "approval_timed_out"
     SUPERSEDED = "superseded"
+    ALREADY_IN_PLACE = "already_in_place"
     RESTORED = "restored_after_failed_rollout"
     RESTORE_FAILED = "restore_failed"
     FAILED = "failed"
 
 
-class RollbackRecord(FlowRecord):
+class RollbackRecord(StepsRecord[Outcome]):
     """The rollback run's record, rendered as its report."""
 
     daemon_set: str
@@ -34,27 +32,5 @@ class RollbackRecord(FlowRecord):
     to_revision: int | None = None
     image_changes: list[str] = Field(default_factory=list)
     diff: list[str] = Field(default_factory=list)
-    outcome: Outcome | None = None
-
-    def finish(self, outcome: Outcome, detail: str) -> None:
-        """Record how the run ended."""
-        self.outcome, self.outcome_detail = outcome, detail
-
-
-_STATES: dict[Outcome, FinalState] = {
-    Outcome.ROLLED_BACK: (Completed, "RolledBack"),
-    Outcome.NOTHING_TO_DO: (Completed, "NothingToDo"),
-    Outcome.DRY_RUN: (Completed, "DryRun"),
-    Outcome.REJECTED: (Cancelled, "Rejected"),
-    Outcome.APPROVAL_TIMED_OUT: (Cancelled, "ApprovalTimedOut"),
-    Outcome.SUPERSEDED: (Cancelled, "Superseded"),
-    Outcome.RESTORED: (Failed, "RolloutFailedRestored"),
-    Outcome.RESTORE_FAILED: (Failed, "RestoreFailed"),
-    Outcome.FAILED: (Failed, "Failed"),
-}
-
-
-def outcome_state(record: RollbackRecord) -> State[Any]:
-    """The run's final state: named after the outcome, with the detail as message."""
-    outcome = record.outcome or Outcome.FAILED
-    return final_state(_STATES[outcome], outcome.value, record.outcome_detail)
+    target: list[str] = Field(default_factory=list)
+    target_warning: str | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flows.rollback.record import RollbackRecord
-from flows.run_record import approval_table, steps_table
+from flows.run_report import closing, opening
 
 
 def report_key(flow_run_id: str) -> str:
@@ -18,24 +18,14 @@ def backup_key(flow_run_id: str) -> str:
 
 def render_report(record: RollbackRecord) -> str:
     """The report: target, plan, approval, steps and outcome."""
-    outcome = record.outcome.value if record.outcome else "in progress"
-    lines = [
-        f"# kube-proxy rollback: {record.daemon_set}",
-        "",
-        f"**Outcome: {outcome}**" + (f": {record.outcome_detail}" if record.outcome_detail else ""),
-        "",
-        f"- started: {record.started_at.isoformat()}",
-        f"- dry run: {'yes' if record.dry_run else 'no'}",
-    ]
+    lines = opening(f"kube-proxy rollback: {record.daemon_set}", record)
     if record.from_revision is not None and record.to_revision is not None:
         lines.append(f"- revision {record.from_revision} -> {record.to_revision}")
     lines += [f"- image {change}" for change in record.image_changes]
     if record.flow_run_id:
         lines.append(f"- backup: artifact `{backup_key(record.flow_run_id)}`")
+    if record.target:
+        lines += ["", "## Target revision", "", *(f"- {line}" for line in record.target)]
     if record.diff:
         lines += ["", "## Template change", "", "```diff", *record.diff, "```"]
-    if record.approval is not None:
-        lines += ["", *approval_table(record.approval)]
-    if record.steps:
-        lines += ["", *steps_table(record.steps)]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *closing(record)]) + "\n"

@@ -17,43 +17,27 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
+from flows.rollback.act import Change, apply_template
 from flows.rollback.backup import backup_markdown
-from flows.rollback.plan import (
-    NoRollback,
-    RollbackPlan,
-    current_template,
-    plan_rollback,
-    rollback_patch,
-)
-from flows.rollback.rollout import Progress, RolloutVerdict, judge_rollout
-from flows.run_guard import ensure_run_active
-from flows.run_record import StepStatus
+from flows.rollback.history import TargetHistory, target_history
+from flows.rollback.observe import observe_kube_proxy, observe_rollout
+from flows.rollback.plan import NoRollback, RollbackPlan, plan_rollback
+from flows.rollback.rollout import Progress, RolloutVerdict
 from flows.runtime import current_runtime
 from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
-from integrations.kubernetes import NotFound, StrategicMergePatch
 
-NAMESPACE = "kube-system"
-DAEMON_SET = "kube-proxy"
-POD_SELECTOR = {"k8s-app": "kube-proxy"}
 FLOW_KEY = "kube-proxy-rollback"
 
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """What the run found: the plan (or why none), and the backup taken before any change."""
+    """What the run found: the plan (or why none), what is known of the revision it goes to,
+    and the backup taken before any change."""
 
     plan: RollbackPlan | NoRollback
     backup: str
     observed_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """How a template change went: done, skipped (already so), or superseded (changed by others)."""
-
-    status: StepStatus
-    detail: str
-    superseded: bool = False
+    target: TargetHistory | None = None
 
 
 def _assessment_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -76,19 +60,21 @@ def assess_rollback(to_revision: int | None) -> Assessment:
     """Read the DaemonSet, its revisions and ConfigMap; plan the rollback and back them up."""
     runtime = current_runtime()
     with runtime.kube_factory() as kube:
-        daemon_set = kube.get_daemon_set(DAEMON_SET, NAMESPACE)
-        revisions = kube.list_daemon_set_revisions(daemon_set)
-        try:
-            config_map = kube.get_config_map(DAEMON_SET, NAMESPACE).raw
-        except NotFound:
-            config_map = None
-    plan = plan_rollback(daemon_set, revisions, to_revision=to_revision)
-    newest = max((revision.revision for revision in revisions), default=0)
+        found = observe_kube_proxy(kube)
+    plan = plan_rollback(found.daemon_set, found.revisions, to_revision=to_revision)
+    newest = max((revision.revision for revision in found.revisions), default=0)
     now = runtime.clock.now()
+    target = None
+    if isinstance(plan, RollbackPlan):
+        revision = next(r for r in found.revisions if r.revision == plan.to_revision)
+        target = target_history(revision, found.revisions, pods=found.pods, events=found.events)
     return Assessment(
         plan=plan,
-        backup=backup_markdown(daemon_set.raw, config_map, revision=newest, taken_at=now),
+        backup=backup_markdown(
+            found.daemon_set.raw, found.config_map, revision=newest, taken_at=now
+        ),
         observed_at=now,
+        target=target,
     )
 
 
@@ -108,29 +94,11 @@ def change_template(
     Args:
         step: The step's name (its persisted result's key): ``roll-back`` or ``restore``.
         template: The template to apply.
-        expected: The template the DaemonSet must have now; anything else means someone else
-            changed it since the plan, and nothing is done.
+        expected: The template the DaemonSet must have now (else nothing is done).
         label: The template in words, for the record (e.g. ``revision 3``).
     """
     with current_runtime().kube_factory() as kube:
-        now = current_template(kube.get_daemon_set(DAEMON_SET, NAMESPACE))
-        if now == template:
-            return Change(StepStatus.SKIPPED, f"the DaemonSet already has the template of {label}")
-        if now != expected:
-            return Change(
-                StepStatus.SKIPPED,
-                "the DaemonSet's template changed since the plan (another rollout or rollback?); "
-                "nothing applied",
-                superseded=True,
-            )
-        ensure_run_active()
-        patched = kube.patch_daemon_set(
-            DAEMON_SET, NAMESPACE, StrategicMergePatch(rollback_patch(template))
-        )
-    return Change(
-        StepStatus.DONE,
-        f"spec.template set to {label} (generation {patched.meta.generation})",
-    )
+        return apply_template(kube, template, expected=expected, label=label)
 
 
 @task(
@@ -146,9 +114,7 @@ def watch_rollout(images: tuple[str, ...], timeout_seconds: float) -> RolloutVer
     deadline = clock.monotonic() + timeout_seconds
     with runtime.kube_factory() as kube:
         while True:
-            daemon_set = kube.get_daemon_set(DAEMON_SET, NAMESPACE)
-            pods = kube.list_pods(NAMESPACE, label_selector=POD_SELECTOR)
-            verdict = judge_rollout(daemon_set, pods, images=images)
+            verdict = observe_rollout(kube, images)
             if verdict.progress is not Progress.PROGRESSING:
                 return verdict
             if clock.monotonic() >= deadline:

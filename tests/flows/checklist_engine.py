@@ -22,15 +22,15 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.client.schemas.sorting import ArtifactSort
 
-from engine.alert_record import AlertResolution, record_resolution
-from engine.approvals import ApprovalSweeper, ReceiverRecordChecker
-from engine.executor import WarmExecutor
+from engine.approvals.sweeper import ApprovalSweeper
+from engine.dispatch.alert_record import AlertResolution, ReceiverRecordChecker, record_resolution
+from engine.execution.executor import WarmExecutor
 from engine.handoff import RunRequest
-from engine.run_tagging import run_labels, run_tags
-from flows.approval import ApprovalAnswer, ApprovalRequest
+from flows.approval import ApprovalAnswer, ApprovalRequest, RunEnding, RunSubject, StepNote
 from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME, service_checklist
-from flows.checklist.steps.reporting import report_key
-from flows.runtime import AlertSources, FlowRuntime, install_runtime
+from flows.checklist.report import report_key
+from flows.run_identity import run_labels, run_tags
+from flows.runtime import AlertSources, FlowRuntime
 from integrations.kubernetes import KubeConnection, connect
 from simcluster.server import SimServer
 from tests.prefect_runs import create_run_by_hand
@@ -54,14 +54,26 @@ class RecordingNotifier:
 
     requested: list[ApprovalRequest] = field(default_factory=list)
     decided: list[tuple[ApprovalRequest, ApprovalAnswer]] = field(default_factory=list)
+    steps: list[StepNote] = field(default_factory=list)
+    endings: list[RunEnding] = field(default_factory=list)
 
-    def approval_requested(self, request: ApprovalRequest) -> None:
+    def approval_requested(self, run: RunSubject, request: ApprovalRequest) -> None:
         """Remember the request."""
         self.requested.append(request)
 
-    def approval_decided(self, request: ApprovalRequest, answer: ApprovalAnswer) -> None:
+    def approval_decided(
+        self, run: RunSubject, request: ApprovalRequest, answer: ApprovalAnswer
+    ) -> None:
         """Remember the answer."""
         self.decided.append((request, answer))
+
+    def step_done(self, run: RunSubject, step: StepNote) -> None:
+        """Remember the step."""
+        self.steps.append(step)
+
+    def run_finished(self, run: RunSubject, ending: RunEnding) -> None:
+        """Remember the ending."""
+        self.endings.append(ending)
 
 
 @dataclass
@@ -79,18 +91,16 @@ class ChecklistEngine:
     sweeper: ApprovalSweeper | None = None
 
     async def start(self) -> None:
-        """Install the runtime and start an executor and a sweeper (a fresh engine)."""
+        """Start an executor (with the flows' runtime) and a sweeper (a fresh engine)."""
         connection = KubeConnection(kubeconfig=self.kubeconfig)
-        install_runtime(
-            FlowRuntime(
-                kube_factory=lambda: connect(connection),
-                alerts=AlertSources(record=ReceiverRecordChecker([self.deployment_id])),
-                notifier=self.notifier,
-                poll_interval_seconds=0.1,
-            )
+        runtime = FlowRuntime(
+            kube_factory=lambda: connect(connection),
+            alerts=AlertSources(record=ReceiverRecordChecker([self.deployment_id])),
+            notifier=self.notifier,
+            poll_interval_seconds=0.1,
         )
         self.executor = WarmExecutor(
-            {self.deployment_id: self.flow}, poll_interval=1.0, shutdown_grace=5
+            {self.deployment_id: self.flow}, poll_interval=1.0, shutdown_grace=5, runtime=runtime
         )
         await self.executor.start()
         self.sweeper = ApprovalSweeper([self.deployment_id], interval=0.2)
@@ -103,7 +113,6 @@ class ChecklistEngine:
         if self.executor is not None:
             await self.executor.stop()
         self.sweeper = self.executor = None
-        install_runtime(None)
 
     async def start_run(self, *, runbook: str | None = None, **parameters: Any) -> UUID:
         """Start a run of the deployment, as the dispatcher (with a runbook) or a human does."""

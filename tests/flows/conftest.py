@@ -1,4 +1,4 @@
-"""Fixtures for the checklist flow: a real Prefect server, the deployment, and an engine harness.
+"""Fixtures for the flows: their deployments on the session's Prefect server, an engine harness.
 
 The harness plays the engine's composition root: it installs the flow runtime (the engine
 user's kubeconfig, the receiver's record as alert source, a recording notifier), and runs the
@@ -9,24 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from prefect.client.orchestration import PrefectClient, get_client
-from prefect.context import refresh_global_settings_context
+from prefect.client.orchestration import PrefectClient
 
 from engine.deployments import DeploymentSpec, register_deployments
-from engine.prefect_server import PrefectServer
-from engine.run_records import flush_run_records
 from flows.checklist.flow import DEPLOYMENT_DESCRIPTION, DEPLOYMENT_NAME, service_checklist
 from flows.conntrack import flow as conntrack
-from flows.conntrack.record import report_key as conntrack_report_key
+from flows.conntrack.report import report_key as conntrack_report_key
 from flows.rollback import flow as rollback
 from flows.rollback.flow import kube_proxy_rollback
 from flows.rollback.report import report_key as rollback_report_key
+from integrations.kubernetes import Kube, KubeConnection, connect
 from simcluster.rbac import RbacPolicy
 from simcluster.scenarios import build_cluster
 from simcluster.server import DEPLOY_RBAC_DIR, SimServer
@@ -59,30 +58,10 @@ Launch = Callable[..., Awaitable[ChecklistEngine]]
 
 
 @pytest.fixture(scope="session")
-def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``prefect server start`` (SQLite) for the session; this process's Prefect uses it."""
-    state_dir: Path = tmp_path_factory.mktemp("prefect-server")
-    with pytest.MonkeyPatch.context() as patch, PrefectServer(state_dir) as server:
-        patch.setenv("PREFECT_API_URL", server.api_url)
-        patch.setenv("PREFECT_HOME", str(state_dir / "client"))
-        refresh_global_settings_context()
-        yield server.api_url
-        flush_run_records()
-    refresh_global_settings_context()
-
-
-@pytest.fixture(scope="session")
 def checklist_deployment(prefect_api_url: str) -> UUID:
     """The checklist registered as deployment ``service-checklist/service-checklist``."""
     ids = asyncio.run(register_deployments([CHECKLIST_SPEC]))
     return ids[CHECKLIST_SPEC.full_name]
-
-
-@pytest.fixture
-async def prefect_client(prefect_api_url: str) -> AsyncIterator[PrefectClient]:
-    """A Prefect client on the session's server, in the test's event loop."""
-    async with get_client() as client:
-        yield client
 
 
 @pytest.fixture(scope="session")
@@ -103,13 +82,20 @@ def conntrack_deployment(prefect_api_url: str) -> UUID:
 async def launcher(
     deployment_id: UUID, client: PrefectClient, tmp_path: Path, **options: Any
 ) -> AsyncIterator[Launch]:
-    """Start simulated clusters (scenario, nodes, RBAC policy) with an engine over each."""
+    """Start simulated clusters (scenario, nodes, RBAC policy, images that crash) with an engine
+    over each."""
     started: list[ChecklistEngine] = []
 
     async def start(
-        scenario: str = "healthy", *, nodes: int = 5, rbac: RbacPolicy | None = None
+        scenario: str = "healthy",
+        *,
+        nodes: int = 5,
+        rbac: RbacPolicy | None = None,
+        crashing_images: Collection[str] = (),
     ) -> ChecklistEngine:
-        cluster = build_cluster(nodes=nodes, scenario=scenario, settings=FAST_CLUSTER)
+        crashing = FAST_CLUSTER.crashing_images | frozenset(crashing_images)
+        settings = dataclasses.replace(FAST_CLUSTER, crashing_images=crashing)
+        cluster = build_cluster(nodes=nodes, scenario=scenario, settings=settings)
         cluster.rbac = rbac or RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
         sim = SimServer(cluster).start()
         engine = engine_for(sim, tmp_path, deployment_id, client, **options)
@@ -123,6 +109,14 @@ async def launcher(
         for engine in started:
             await engine.stop()
             engine.sim.stop()
+
+
+def as_admin(engine: ChecklistEngine) -> Kube:
+    """The cluster's administrator, for what a human does to the cluster during a test."""
+    kubeconfig = engine.sim.write_kubeconfig(
+        engine.kubeconfig.with_name("admin.kubeconfig"), user="admin"
+    )
+    return connect(KubeConnection(kubeconfig=kubeconfig))
 
 
 @pytest.fixture

@@ -12,7 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flows.runtime import AlertmanagerChecker, AlertRef, AlertSources, AlertStatus
+from flows.runtime import (
+    AlertmanagerChecker,
+    AlertRef,
+    AlertSources,
+    AlertStatus,
+    FiringCount,
+)
 from tests.engine.served import served
 
 OWN = "0a1b2c3d4e5f6a7b"
@@ -114,3 +120,18 @@ def test_the_sources_prefer_alertmanager_and_fall_back_to_the_record(
 
 def test_without_any_source_the_count_is_unknown() -> None:
     assert AlertSources().count_firing("ServiceDown") is None
+
+
+def test_a_count_says_whether_alertmanager_confirmed_it_or_only_the_record_counted(
+    alertmanager: tuple[_Alertmanager, str],
+) -> None:
+    _, url = alertmanager
+    confirmed = AlertSources(record=_Record(7), alertmanager=AlertmanagerChecker(url))
+    unconfirmed = AlertSources(record=_Record(7))
+
+    assert confirmed.firing_elsewhere("ServiceDown", excluding=OWN) == FiringCount(
+        count=2, confirmed=True
+    )
+    assert unconfirmed.firing_elsewhere("ServiceDown", excluding=OWN) == FiringCount(
+        count=7, confirmed=False
+    )

@@ -43,11 +43,15 @@ def test_the_shipped_catalog_holds_the_alert_and_manual_runbooks() -> None:
     catalog = load_catalog()
 
     assert sorted((r.name, r.manual_only) for r in catalog) == [
+        ("cluster-dns-down", False),
         ("conntrack-cleanup", True),
+        ("conntrack-table-nearly-full", False),
         ("ipvs-backend-down", False),
         ("kube-proxy-down", False),
         ("kube-proxy-network-programming-latency", False),
+        ("kube-proxy-node-down", False),
         ("kube-proxy-rollback", True),
+        ("kube-proxy-rules-stale", False),
         ("service-down", False),
     ]
     assert (

@@ -70,6 +70,22 @@ def test_the_approval_summary_names_unattended_actions_and_drills() -> None:
     )
 
 
+def test_the_approval_summary_names_waits_approvers_and_four_eyes_that_differ() -> None:
+    policy = ApprovalPolicy.model_validate(
+        {
+            "timeout": "10m",
+            "timeouts": {"flush_conntrack": "5m"},
+            "approvers": {"users": ["U0ALICE"], "groups": ["S0ONCALL"]},
+            "four_eyes": {"flush_conntrack": "two_approvers"},
+        }
+    )
+
+    assert describe_approval(policy) == (
+        "auto: diagnose; rest required; wait 10m, flush_conntrack 5m; "
+        "approvers: U0ALICE, S0ONCALL; four-eyes: flush_conntrack two_approvers"
+    )
+
+
 def test_the_shipped_catalog_lists_one_row_per_runbook() -> None:
     catalog_ = load_catalog()
 

@@ -1,1 +1,1 @@
-"""Tests of the five-minute checklist: diagnosis, planning, re-checks, parameters and report."""
+"""Tests of the five-minute checklist: its pure parts, and the flow end to end over a cluster."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from flows.checklist import (
     ChecklistParameters,
@@ -21,6 +22,7 @@ from flows.checklist import (
     diagnose,
     plan,
 )
+from flows.checklist.observation import WorkloadState
 from runbooks.approval import ApprovalPolicy
 
 NAMESPACE = "shop"
@@ -93,6 +95,39 @@ def pod(
         owner_kind=owner,
         owner_name="web-7d4b9" if owner else None,
         events=events,
+    )
+
+
+def unschedulable(name: str) -> PodState:
+    """A pod no node has room for."""
+    stuck = pod(name, ready=False, phase="Pending", node="")
+    return replace(stuck, unschedulable="0/3 nodes are available: 3 Insufficient cpu.")
+
+
+def workload(
+    replicas: int,
+    *,
+    kind: str = "Deployment",
+    name: str = "web",
+    ready: int = 0,
+    current: int | None = None,
+    updated: int | None = None,
+    generation: int = 2,
+    observed: int = 2,
+    owner: str | None = None,
+) -> WorkloadState:
+    """A workload of ``shop`` whose pod template ``app=web`` matches."""
+    return WorkloadState(
+        kind=kind,
+        namespace=NAMESPACE,
+        name=name,
+        replicas=replicas,
+        current=ready if current is None else current,
+        ready=ready,
+        updated=updated,
+        generation=generation,
+        observed_generation=observed,
+        owner=owner,
     )
 
 

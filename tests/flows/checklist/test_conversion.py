@@ -6,20 +6,25 @@ from typing import Any
 
 from flows.checklist import EndpointState, PodEvent
 from flows.checklist.conversion import (
+    current_revision_hash,
     endpoint_state,
     kube_proxy_daemon_set,
     kube_proxy_pod,
     node_state,
     pod_state,
     service_state,
+    workload_state,
 )
 from integrations.kubernetes.views import (
+    parse_controller_revision,
     parse_daemon_set,
+    parse_deployment,
     parse_endpoint_slice,
     parse_endpoints,
     parse_event,
     parse_node,
     parse_pod,
+    parse_replica_set,
     parse_service,
 )
 
@@ -169,42 +174,158 @@ def test_a_pod_keeps_its_owner_reasons_ports_and_only_its_own_events() -> None:
     )
 
 
-def test_a_kube_proxy_pod_is_updated_when_it_comes_from_the_current_generation() -> None:
-    daemon_set = parse_daemon_set(
+PROXY_TEMPLATE = {
+    "metadata": {"labels": {"k8s-app": "kube-proxy"}},
+    "spec": {"containers": [{"name": "kube-proxy", "image": "registry.k8s.io/kube-proxy:v1.30.4"}]},
+}
+OLD_TEMPLATE = {
+    "metadata": {"labels": {"k8s-app": "kube-proxy"}},
+    "spec": {"containers": [{"name": "kube-proxy", "image": "registry.k8s.io/kube-proxy:v1.30.3"}]},
+}
+
+
+def _proxy_daemon_set(*, generation: int) -> Any:
+    return parse_daemon_set(
         {
-            "metadata": {"name": "kube-proxy", "namespace": "kube-system", "generation": 3},
-            "spec": {"selector": {"matchLabels": {"k8s-app": "kube-proxy"}}},
+            "metadata": {
+                "name": "kube-proxy",
+                "namespace": "kube-system",
+                "generation": generation,
+            },
+            "spec": {
+                "selector": {"matchLabels": {"k8s-app": "kube-proxy"}},
+                "template": PROXY_TEMPLATE,
+            },
             "status": {
                 "desiredNumberScheduled": 3,
                 "updatedNumberScheduled": 1,
                 "numberReady": 2,
-                "observedGeneration": 3,
+                "observedGeneration": generation,
             },
         }
     )
 
-    def proxy_pod(generation: str) -> Any:
-        return parse_pod(
-            {
-                "metadata": {
-                    "name": f"kube-proxy-{generation}",
-                    "namespace": "kube-system",
-                    "labels": {"k8s-app": "kube-proxy", "pod-template-generation": generation},
-                },
-                "spec": {"nodeName": "n1"},
-                "status": {"phase": "Running"},
-            }
-        )
 
-    new = kube_proxy_pod(proxy_pod("3"), daemon_set=daemon_set, error_lines=("E1125 boom",))
-    old = kube_proxy_pod(proxy_pod("2"), daemon_set=daemon_set)
+def _revision(hash_: str, number: int, template: dict[str, Any]) -> Any:
+    return parse_controller_revision(
+        {
+            "metadata": {
+                "name": f"kube-proxy-{hash_}",
+                "namespace": "kube-system",
+                "labels": {"k8s-app": "kube-proxy", "controller-revision-hash": hash_},
+            },
+            "revision": number,
+            "data": {"spec": {"template": {**template, "$patch": "replace"}}},
+        }
+    )
+
+
+def _proxy_pod(hash_: str, generation: str) -> Any:
+    return parse_pod(
+        {
+            "metadata": {
+                "name": f"kube-proxy-{hash_}-{generation}",
+                "namespace": "kube-system",
+                "labels": {
+                    "k8s-app": "kube-proxy",
+                    "controller-revision-hash": hash_,
+                    "pod-template-generation": generation,
+                },
+            },
+            "spec": {"nodeName": "n1"},
+            "status": {"phase": "Running"},
+        }
+    )
+
+
+def test_the_current_revision_is_the_one_holding_the_daemon_sets_template() -> None:
+    revisions = [_revision("new", 2, PROXY_TEMPLATE), _revision("old", 1, OLD_TEMPLATE)]
+
+    assert current_revision_hash(_proxy_daemon_set(generation=3), revisions) == "new"
+    # Not caught up with the template yet: which pods are current is unknown.
+    assert current_revision_hash(_proxy_daemon_set(generation=3), revisions[1:]) is None
+
+
+def test_a_kube_proxy_pod_is_current_by_its_revision_hash_whatever_its_generation_label() -> None:
+    # The DaemonSet's generation moved on (an updateStrategy change) with the template unchanged:
+    # pods of generation 3 still run the current template.
+    daemon_set = _proxy_daemon_set(generation=4)
+    current = current_revision_hash(daemon_set, [_revision("new", 2, PROXY_TEMPLATE)])
+
+    new = kube_proxy_pod(_proxy_pod("new", "3"), current_hash=current, error_lines=("E1125 x",))
+    old = kube_proxy_pod(_proxy_pod("old", "2"), current_hash=current)
 
     assert (new.updated, old.updated) == (True, False)
-    assert new.error_lines == ("E1125 boom",)
-    assert kube_proxy_pod(proxy_pod("2"), daemon_set=None).updated is None
+    assert new.error_lines == ("E1125 x",)
+    assert kube_proxy_pod(_proxy_pod("old", "2"), current_hash=None).updated is None
     counters = kube_proxy_daemon_set(daemon_set)
     assert (counters.desired, counters.updated, counters.ready) == (3, 1, 2)
     assert counters.rollout_observed
+
+
+def test_a_workload_keeps_its_replicas_rollout_counters_and_owner() -> None:
+    deployment = workload_state(
+        parse_deployment(
+            {
+                "metadata": {"name": "web", "namespace": "shop", "generation": 4},
+                "spec": {
+                    "replicas": 0,
+                    "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}}},
+                },
+                "status": {"observedGeneration": 4, "replicas": 1, "updatedReplicas": 1},
+            }
+        )
+    )
+    replica_set = workload_state(
+        parse_replica_set(
+            {
+                "metadata": {
+                    "name": "web-7d4b9",
+                    "namespace": "shop",
+                    "ownerReferences": [
+                        {"kind": "Deployment", "name": "web", "uid": "u", "controller": True}
+                    ],
+                },
+                "spec": {"replicas": 0},
+                "status": {"replicas": 0},
+            }
+        )
+    )
+
+    assert (deployment.kind, deployment.replicas, deployment.current, deployment.updated) == (
+        "Deployment",
+        0,
+        1,
+        1,
+    )
+    assert deployment.subject == "shop/deployment/web"
+    assert (replica_set.kind, replica_set.owner, replica_set.updated) == (
+        "ReplicaSet",
+        "Deployment/web",
+        None,
+    )
+
+
+def test_a_pod_no_node_can_take_keeps_the_schedulers_message() -> None:
+    view = parse_pod(
+        {
+            "metadata": {"name": "big-1", "namespace": "shop"},
+            "status": {
+                "phase": "Pending",
+                "conditions": [
+                    {
+                        "type": "PodScheduled",
+                        "status": "False",
+                        "reason": "Unschedulable",
+                        "message": "0/5 nodes are available: 5 Insufficient cpu.",
+                    }
+                ],
+            },
+        }
+    )
+
+    assert pod_state(view).unschedulable == "0/5 nodes are available: 5 Insufficient cpu."
 
 
 def test_a_node_keeps_readiness_and_internal_address() -> None:

@@ -26,6 +26,8 @@ from tests.flows.checklist.builders import (
     pod,
     proxy,
     service,
+    unschedulable,
+    workload,
 )
 
 C = FindingCode
@@ -54,6 +56,67 @@ SCENARIOS: list[tuple[str, Observation, list[FindingCode]]] = [
             namespace_pods=(pod("web-1"), pod("db-1", labels={"app": "db"})),
         ),
         [C.SINGLE_SERVICE_AFFECTED, C.SELECTOR_MATCHES_NO_PODS, C.NO_READY_ENDPOINTS],
+    ),
+    (
+        "the selector matches a deployment scaled to zero (not a selector fault)",
+        replace(
+            BASE,
+            pods=(),
+            endpoints=NO_ENDPOINTS,
+            namespace_pods=(pod("web-canary-1", labels={"app": "web-canary"}),),
+            workloads=(workload(0), workload(0, kind="ReplicaSet", owner="Deployment/web")),
+        ),
+        [C.SINGLE_SERVICE_AFFECTED, C.WORKLOAD_SCALED_TO_ZERO, C.NO_READY_ENDPOINTS],
+    ),
+    (
+        "the selector matches a stateful set scaled to zero",
+        replace(
+            BASE,
+            pods=(),
+            endpoints=NO_ENDPOINTS,
+            workloads=(workload(0, kind="StatefulSet", updated=0),),
+        ),
+        [C.SINGLE_SERVICE_AFFECTED, C.WORKLOAD_SCALED_TO_ZERO, C.NO_READY_ENDPOINTS],
+    ),
+    (
+        "a deployment rolling out a new template, its pods still starting",
+        replace(
+            BASE,
+            pods=(pod("web-1", ready=False, phase="Pending"),),
+            endpoints=NO_ENDPOINTS,
+            workloads=(workload(3, updated=1, generation=3, observed=3),),
+        ),
+        [
+            C.SINGLE_SERVICE_AFFECTED,
+            C.WORKLOAD_ROLLING_OUT,
+            C.NO_PODS_READY,
+            C.NO_READY_ENDPOINTS,
+        ],
+    ),
+    (
+        "a rollout whose new pods crash is a pod fault, not progress",
+        replace(
+            BASE,
+            pods=(crash_looping("web-1"),),
+            endpoints=NO_ENDPOINTS,
+            workloads=(workload(3, updated=1),),
+        ),
+        [C.SINGLE_SERVICE_AFFECTED, C.NO_PODS_READY, C.NO_READY_ENDPOINTS],
+    ),
+    (
+        "pods no node has room for",
+        replace(
+            BASE,
+            pods=(unschedulable("web-1"), unschedulable("web-2")),
+            endpoints=NO_ENDPOINTS,
+            workloads=(workload(2, updated=2, current=2),),
+        ),
+        [C.SINGLE_SERVICE_AFFECTED, C.PODS_UNSCHEDULABLE, C.NO_READY_ENDPOINTS],
+    ),
+    (
+        "one pod of two no node has room for",
+        replace(BASE, pods=(pod("web-1"), unschedulable("web-2"))),
+        [C.SINGLE_SERVICE_AFFECTED, C.PODS_UNSCHEDULABLE],
     ),
     (
         "named target port exposed by no pod",
@@ -301,3 +364,72 @@ def test_an_alert_firing_alone_points_at_what_its_run_is_scoped_to(
 ) -> None:
     [alone] = [f for f in diagnose(observation) if f.code is C.SINGLE_SERVICE_AFFECTED]
     assert alone.summary == summary
+
+
+def test_a_deployment_scaled_to_zero_says_so_and_proposes_no_selector_for_other_apps() -> None:
+    observation = replace(
+        BASE,
+        pods=(),
+        endpoints=NO_ENDPOINTS,
+        namespace_pods=(
+            pod("web-canary-1", labels={"app": "web-canary"}),
+            pod("web-admin-1", labels={"app": "web-admin"}),
+        ),
+        workloads=(workload(0, current=0), workload(0, kind="ReplicaSet", owner="Deployment/web")),
+    )
+
+    [scaled] = [f for f in diagnose(observation) if f.code is C.WORKLOAD_SCALED_TO_ZERO]
+
+    assert scaled.summary == (
+        "Deployment shop/web is scaled to 0 replicas: the Service's selector is right, and "
+        "there is no pod to select"
+    )
+    assert scaled.subject == "shop/deployment/web"
+    assert scaled.evidence == (
+        "Deployment web: spec.replicas 0, 0 pod(s), 0 Ready",
+        "the selector app=web matches its pod template",
+    )
+
+
+def test_a_selector_matching_nothing_says_which_workload_kinds_could_not_be_read() -> None:
+    observation = replace(
+        BASE,
+        service=service(selector={"app": "web-v2"}),
+        pods=(),
+        endpoints=NO_ENDPOINTS,
+        namespace_pods=(),
+        workloads=(),
+        unreadable_workloads=("StatefulSets",),
+    )
+
+    [finding] = [f for f in diagnose(observation) if f.code is C.SELECTOR_MATCHES_NO_PODS]
+
+    assert finding.evidence == (
+        "selector: app=web-v2",
+        "no Deployment, ReplicaSet or StatefulSet of the namespace has a pod template it matches",
+        "StatefulSets could not be read (forbidden), so one of them scaled to zero is not ruled "
+        "out",
+    )
+
+
+def test_other_alerts_alertmanager_lists_make_a_cluster_suspect() -> None:
+    [finding] = [
+        f for f in diagnose(replace(BASE, other_alerts_firing=2)) if f.subject == "cluster"
+    ]
+
+    assert finding.severity is Severity.WARNING
+    assert finding.summary == (
+        "3 alerts of this name fire at once: suspect kube-proxy, the CNI or a node rather "
+        "than one Service"
+    )
+    assert finding.evidence == ("2 other alert(s) of the same name firing (Alertmanager's API)",)
+
+
+def test_other_alerts_only_the_receivers_record_counts_are_not_taken_as_firing() -> None:
+    observation = replace(BASE, other_alerts_firing=2, other_alerts_confirmed=False)
+
+    findings = diagnose(observation)
+
+    [scope] = [f for f in findings if f.code is C.MANY_SERVICES_AFFECTED]
+    assert scope.severity is Severity.INFO
+    assert [f.code for f in findings][-1] is C.HEALTHY

@@ -145,3 +145,53 @@ def test_a_stuck_rollout_is_recommended_for_rollback_not_restarted() -> None:
     assert restarted_nodes(result) == [("node-3", 0)]
     (rollback,) = [n for n in result.notes if n.kind is NoteKind.RECOMMEND_ROLLBACK]
     assert "kube-proxy-rollback/kube-proxy-rollback" in rollback.text
+
+
+@pytest.mark.parametrize(
+    ("restarted_this_hour", "restarted", "note"),
+    [
+        pytest.param(
+            0,
+            [("node-2", 0), ("node-5", 1)],
+            "kube-proxy needs a restart on 3 more node(s), over this run's budget of 2 of 10 "
+            "nodes; once these are verified, a follow-up run restarts them, within the hour's "
+            "budget of 6 nodes (4 left)",
+            id="a fresh hour",
+        ),
+        pytest.param(
+            4,
+            [("node-2", 0), ("node-5", 1)],
+            "kube-proxy needs a restart on 3 more node(s), over this run's budget of 2 of 10 "
+            "nodes; this hour's budget of 6 nodes is then spent: run the checklist again later",
+            id="the hour's last wave",
+        ),
+        pytest.param(
+            5,
+            [("node-2", 0)],
+            "kube-proxy needs a restart on 4 more node(s), over this run's budget of 1 of 10 "
+            "nodes; this hour's budget of 6 nodes is then spent: run the checklist again later",
+            id="less than a run's budget left",
+        ),
+        pytest.param(
+            6,
+            [],
+            "kube-proxy needs a restart on 5 more node(s), but this hour's budget of 6 of 10 "
+            "nodes is spent (6 restarted): run the checklist again later",
+            id="the hour spent",
+        ),
+    ],
+)
+def test_a_follow_up_restarts_within_what_the_hour_has_left(
+    restarted_this_hour: int, restarted: list[tuple[str, int]], note: str
+) -> None:
+    params = ChecklistParameters(
+        scope=Scope.CLUSTER,
+        kube_proxy_restart_hourly_budget_fraction=0.6,
+        restarted_this_hour=restarted_this_hour,
+    )
+
+    result = plan_for(broken_proxies(10, (2, 5, 7, 9, 10)), params)
+
+    assert restarted_nodes(result) == restarted
+    [deferred] = [n for n in result.notes if n.kind is NoteKind.DEFERRED]
+    assert deferred.text == note

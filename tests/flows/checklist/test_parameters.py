@@ -21,7 +21,7 @@ def test_defaults_are_careful() -> None:
     assert params.kube_proxy_restart_parallelism == 1
     assert params.kube_proxy_restart_budget_fraction == 0.2
     assert params.app_pod_restart_budget_fraction == 0.5
-    assert params.approval_timeout_seconds == 900
+    assert params.approval_timeout_seconds is None  # the runbook's timeout
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from flows.checklist import (
     EMERGENCY_LABEL,
     ContainerPortState,
     CreateEmergencyNodePort,
+    EndpointState,
     NoteKind,
     Observation,
     PatchServiceSelector,
@@ -23,6 +24,7 @@ from flows.checklist import (
     VerifyServiceEndpoints,
 )
 from flows.checklist.actions import PHASE_ORDER
+from flows.checklist.verification import VerifyServiceConnectivity, VerifyTargetPort
 from tests.flows.checklist.builders import (
     HTTP,
     crash_looping,
@@ -34,6 +36,8 @@ from tests.flows.checklist.builders import (
     pod,
     proxy,
     service,
+    unschedulable,
+    workload,
 )
 
 
@@ -247,3 +251,80 @@ def test_many_services_alerting_asks_to_look_beyond_kube_proxy() -> None:
     assert (note.kind, note.phase) == (NoteKind.MANUAL_ACTION, Phase.SCOPE)
     assert "check the CNI pods" in note.text
     assert [type(a) for a in result.actions] == [VerifyServiceEndpoints]
+
+
+def test_a_workload_scaled_to_zero_gets_advice_and_no_step() -> None:
+    observation = replace(
+        healthy(),
+        pods=(),
+        endpoints=EndpointState(),
+        namespace_pods=(pod("web-canary-1", labels={"app": "web-canary"}),),
+        workloads=(workload(0),),
+    )
+
+    planned = plan_for(observation)
+
+    assert planned.actions == ()
+    [advice] = [n for n in planned.notes if n.kind is NoteKind.MANUAL_ACTION]
+    assert advice.text.startswith("Nothing is wrong with the Service: if it should serve, scale")
+    assert advice.details == ("shop/deployment/web",)
+
+
+def test_pods_a_rollout_is_still_starting_are_not_restarted() -> None:
+    observation = replace(
+        healthy(),
+        pods=(pod("web-1", ready=False), pod("web-2", ready=False)),
+        endpoints=EndpointState(),
+        workloads=(workload(2, updated=1, generation=3, observed=3),),
+    )
+
+    planned = plan_for(observation)
+
+    assert not [a for a in planned.actions if isinstance(a, RestartAppPod)]
+    assert any(n.text.startswith("Let the rollout finish") for n in planned.notes)
+
+
+def test_a_run_that_kube_proxy_restarts_does_not_wait_for_endpoints_no_node_has_room_for() -> None:
+    observation = replace(
+        healthy(),
+        pods=(unschedulable("web-1"),),
+        endpoints=EndpointState(),
+        kube_proxy=kube_proxy(3, broken={"node-2": proxy("node-2", crash=True)}),
+    )
+
+    planned = plan_for(observation)
+
+    assert any(isinstance(a, RestartKubeProxyPod) for a in planned.actions)
+    assert not [a for a in planned.actions if isinstance(a, VerifyServiceEndpoints)]
+
+
+def test_a_target_port_fix_is_verified_by_the_declared_port_and_a_connect_not_by_endpoints() -> (
+    None
+):
+    observation = replace(healthy(), service=service(target_port=9999))
+
+    planned = plan_for(observation)
+
+    verify = [a for a in planned.actions if a.phase is Phase.VERIFY]
+    assert [type(a).__name__ for a in verify] == [
+        "VerifyServiceEndpoints",
+        "VerifyTargetPort",
+        "VerifyServiceConnectivity",
+    ]
+    target_port = verify[1]
+    assert isinstance(target_port, VerifyTargetPort)
+    assert (target_port.port, target_port.target_port) == (80, 8080)
+
+
+def test_a_selector_fix_is_verified_by_a_connect_to_each_tcp_port() -> None:
+    observation = replace(
+        healthy(),
+        service=service(selector={"app": "web-v2"}),
+        pods=(),
+        namespace_pods=healthy().pods,
+    )
+
+    planned = plan_for(observation)
+
+    [connect] = [a for a in planned.actions if isinstance(a, VerifyServiceConnectivity)]
+    assert connect.port == 80

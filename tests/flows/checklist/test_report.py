@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from flows.approval import Channel, Decision
 from flows.checklist import (
     ActionStatus,
     AlertInfo,
-    ApprovalChannel,
-    ApprovalDecision,
-    ApprovalRecord,
     Outcome,
     Phase,
     RunRecord,
+    StepsApproval,
     diagnose,
     plan,
     render_report,
@@ -55,17 +54,15 @@ def kube_proxy_incident(*, wait_seconds: float, end: float) -> RunRecord:
     record.start_phase(Phase.SCOPE, at=at(0))
     record.record_plan(steps)
     record.start_phase(Phase.MITIGATE, at=at(20))
-    record.approvals.append(
-        ApprovalRecord(
-            action_keys=[a.key for a in steps.needs_approval],
-            phase=Phase.MITIGATE,
-            requested_at=at(21),
-            decided_at=at(21 + wait_seconds),
-            decision=ApprovalDecision.APPROVED,
-            by="alice",
-            channel=ApprovalChannel.SLACK,
-            reason="kube-proxy on node-2 is down",
-        )
+    record.approval = StepsApproval(
+        action_keys=[a.key for a in steps.needs_approval],
+        phase=Phase.MITIGATE,
+        requested_at=at(21),
+        decided_at=at(21 + wait_seconds),
+        decision=Decision.APPROVED,
+        by="alice",
+        channel=Channel.SLACK,
+        reason="kube-proxy on node-2 is down",
     )
     restart, emergency, *verify = steps.actions
     record.record_result(restart.key, ActionStatus.DONE, at=at(60 + wait_seconds), detail="Ready")
@@ -78,7 +75,7 @@ def kube_proxy_incident(*, wait_seconds: float, end: float) -> RunRecord:
     record.start_phase(Phase.VERIFY, at=at(end - 30))
     for step in verify:
         record.record_result(step.key, ActionStatus.DONE, at=at(end))
-    record.finish(Outcome.RECOVERED, at=at(end), detail="endpoints ready, alert resolved")
+    record.finish(Outcome.RECOVERED, "endpoints ready, alert resolved", at=at(end))
     return record
 
 
@@ -89,7 +86,7 @@ def test_the_report_carries_alert_findings_plan_actions_approvals_and_timeline()
         "# Incident report: ServiceDown on shop/web",
         "**Outcome: recovered**: endpoints ready, alert resolved",
         "- Fingerprint: `3f1c9a`",
-        "- startsAt: 2026-11-25T17:08:00+00:00",
+        "- startsAt: 2026-11-25 17:08:00 UTC",
         "- Labels: `alertname=ServiceDown`, `namespace=shop`, `service=web`",
         "- **critical** `kube_proxy_crash_looping` kube-system/kube-proxy-node-2: "
         "kube-proxy on node node-2 is crash-looping",
@@ -102,12 +99,12 @@ def test_the_report_carries_alert_findings_plan_actions_approvals_and_timeline()
         "(selector app=web, same ports as web) | skipped | "
         "kube-proxy is healthy on every node again |",
         "| restart_kube_proxy_pod:node-2, create_emergency_nodeport:shop/web | approved | alice "
-        "| slack | 2026-11-25T17:10:21+00:00 | 2026-11-25T17:11:51+00:00 | 1m 30s "
+        "| slack | 2026-11-25 17:10:21 UTC | 2026-11-25 17:11:51 UTC | 1m 30s "
         "| kube-proxy on node-2 is down |",
-        "| scope | 2026-11-25T17:10:00+00:00 | 20s | 0s | 20s | 1m 00s | yes |",
-        "| mitigate | 2026-11-25T17:10:20+00:00 | 2m 30s | 1m 30s | 1m 00s | 2m 00s | yes |",
+        "| scope | 2026-11-25 17:10:00 UTC | 20s | 0s | 20s | 1m 00s | yes |",
+        "| mitigate | 2026-11-25 17:10:20 UTC | 2m 30s | 1m 30s | 1m 00s | 2m 00s | yes |",
         "| fix | not run | - | - | - | 1m 00s | - |",
-        "| verify | 2026-11-25T17:12:50+00:00 | 30s | 0s | 30s | 1m 00s | yes |",
+        "| verify | 2026-11-25 17:12:50 UTC | 30s | 0s | 30s | 1m 00s | yes |",
         "Total 3m 20s, of which 1m 30s waiting for a human and 1m 50s working. "
         "Inside five minutes.",
     ]
@@ -126,6 +123,7 @@ def test_the_sections_come_in_reading_order() -> None:
         "## Findings",
         "## Plan",
         "## Actions",
+        "## Recovery signals",
         "## Approvals",
         "## Timeline",
     ]
@@ -186,3 +184,34 @@ def test_the_record_survives_a_json_round_trip() -> None:
 
     assert again == record
     assert render_report(again) == render_report(record)
+
+
+def test_the_report_says_which_recovery_signals_were_checked_and_which_were_unavailable() -> None:
+    record = kube_proxy_incident(wait_seconds=90, end=200)
+    alert_check = next(a for a in record.actions if a.key.startswith("verify:alert/"))
+    record.record_result(
+        alert_check.key,
+        ActionStatus.SKIPPED,
+        at=at(200),
+        detail="unavailable: no Alertmanager URL configured (RUNBOOKS_ALERTMANAGER_URL)",
+    )
+    endpoints = next(a for a in record.actions if a.key.endswith(":endpoints"))
+    record.record_result(endpoints.key, ActionStatus.DONE, at=at(200), detail="2 ready")
+
+    report = render_report(record)
+
+    assert (
+        "| Verify Service shop/web has ready endpoints again | checked: passed | 2 ready |"
+    ) in report
+    assert (
+        "| Verify alert ServiceDown (3f1c9a) has stopped firing | unavailable | "
+        "no Alertmanager URL configured (RUNBOOKS_ALERTMANAGER_URL) |"
+    ) in report
+
+
+def test_a_run_no_alert_started_says_the_alert_signal_does_not_apply() -> None:
+    record = RunRecord(parameters=parameters(), started_at=T0)
+
+    report = render_report(record)
+
+    assert "| Alert stopped firing | not applicable | no alert started this run |" in report

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from flows.approval import Channel, Decision
 from flows.checklist import (
-    ApprovalDecision,
-    ApprovalRecord,
     Outcome,
     Phase,
     RunRecord,
+    StepsApproval,
     render_report,
 )
 from flows.checklist.timeline import phase_times, run_time
@@ -41,15 +41,14 @@ def record_of(case: Case) -> RunRecord:
         record.end_phase(at=at(end))
     if case.wait is not None:
         phase, asked, answered = case.wait
-        record.approvals.append(
-            ApprovalRecord(
-                action_keys=["restart_kube_proxy_pod:node-2"],
-                phase=phase,
-                requested_at=at(asked),
-                decided_at=at(answered),
-                decision=ApprovalDecision.APPROVED,
-                by="alice",
-            )
+        record.approval = StepsApproval(
+            action_keys=["restart_kube_proxy_pod:node-2"],
+            phase=phase,
+            requested_at=at(asked),
+            decided_at=at(answered),
+            decision=Decision.APPROVED,
+            by="alice",
+            channel=Channel.PREFECT_UI,
         )
     record.finish(Outcome.RECOVERED, at=at(case.end))
     return record
@@ -125,8 +124,8 @@ def test_the_report_shows_the_wait_under_mitigate_and_scope_as_the_planning_time
     lines = render_report(record).splitlines()
 
     for expected in [
-        "| scope | 2026-11-25T17:10:00+00:00 | 0s | 0s | 0s | 1m 00s | yes |",
-        "| mitigate | 2026-11-25T17:10:44.200000+00:00 | 1m 44s | 44s | 1m 00s | 2m 00s | yes |",
+        "| scope | 2026-11-25 17:10:00 UTC | 0s | 0s | 0s | 1m 00s | yes |",
+        "| mitigate | 2026-11-25 17:10:44 UTC | 1m 44s | 44s | 1m 00s | 2m 00s | yes |",
         "Total 1m 44s, of which 44s waiting for a human and 1m 00s working. Inside five minutes.",
     ]:
         assert expected in lines

@@ -10,7 +10,7 @@ from typing import Any
 from simcluster import resources
 from simcluster.conntrack import Flow
 from tests.flows.checklist_engine import ChecklistEngine
-from tests.flows.conftest import Launch
+from tests.flows.conftest import Launch, as_admin
 
 NODES = [f"node-{index}" for index in range(1, 6)]
 
@@ -57,7 +57,8 @@ async def delete_a_coredns_pod(engine: ChecklistEngine, within: float = 20) -> s
         engine.sim.cluster.conntrack.flows(node)  # tables exist before, as on a real node
     [pod, *_] = coredns_pods(engine)
     gone = str(pod["status"]["podIP"])
-    engine.sim.cluster.store.delete(resources.PODS, "kube-system", pod["metadata"]["name"])
+    with as_admin(engine) as kube:
+        kube.delete_pod(pod["metadata"]["name"], "kube-system")
     deadline = time.monotonic() + within
     while gone in endpoint_ips(engine):
         assert time.monotonic() < deadline, f"{gone} still an endpoint after {within}s"

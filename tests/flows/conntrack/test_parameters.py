@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from flows.conntrack.conduct import CleanupParameters
+from flows.conntrack.parameters import CleanupParameters
 from flows.conntrack.plan import Target
 
 
@@ -15,7 +15,7 @@ def test_defaults_clean_every_service_after_asking() -> None:
     params = CleanupParameters()
 
     assert (params.dry_run, params.auto_approve, params.full_flush) == (False, False, False)
-    assert params.approval_timeout_seconds == 900
+    assert params.approval_timeout_seconds is None  # the runbook's timeout
     assert params.target == Target()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from flows.maintenance.health import Check, Status, check_health, worst
-from flows.maintenance.snapshot import ConntrackUse, Snapshot
+from flows.maintenance.observe import ConntrackUse, Snapshot
 from integrations.kubernetes.views import (
     DaemonSet,
     EndpointSlice,

@@ -3,6 +3,7 @@ the engine's ServiceAccount (its RBAC enforced)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,13 +16,13 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Scheduled
 
 from engine.deployments import DeploymentSpec, register_deployments
-from flows.maintenance.flows import (
+from flows.maintenance.flow import (
     HEALTH_CHECK,
     cluster_health_check,
     config_backup,
     service_report,
 )
-from flows.runtime import FlowRuntime, install_runtime
+from flows.runtime import FlowRuntime, use_runtime
 from integrations.kubernetes import KubeConnection, connect
 from simcluster.rbac import RbacPolicy
 from simcluster.scenarios import build_cluster
@@ -34,8 +35,9 @@ Start = Callable[[str], Path]
 
 @pytest.fixture
 def cluster(prefect_api_url: str, tmp_path: Path) -> Iterator[Start]:
-    """Serve a scenario's cluster and install the runtime flows use; the backup directory."""
+    """Serve a scenario's cluster and run the test's flows with a runtime on it; the backups."""
     servers: list[SimServer] = []
+    runtimes = contextlib.ExitStack()
 
     def start(scenario: str) -> Path:
         built = build_cluster(nodes=3, scenario=scenario, settings=FAST_CLUSTER)
@@ -45,11 +47,12 @@ def cluster(prefect_api_url: str, tmp_path: Path) -> Iterator[Start]:
         kubeconfig = sim.write_kubeconfig(tmp_path / "engine.kubeconfig", user="engine")
         connection = KubeConnection(kubeconfig=kubeconfig)
         backups = tmp_path / "backups"
-        install_runtime(FlowRuntime(kube_factory=lambda: connect(connection), backup_dir=backups))
+        runtime = FlowRuntime(kube_factory=lambda: connect(connection), backup_dir=backups)
+        runtimes.enter_context(use_runtime(runtime))
         return backups
 
-    yield start
-    install_runtime(None)
+    with runtimes:
+        yield start
     for sim in servers:
         sim.stop()
 

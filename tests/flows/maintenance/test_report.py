@@ -1,14 +1,21 @@
-"""Unit tests of `flows.maintenance.service_report`: the daily service report's markdown."""
+"""The preventive flows' reports: the health checks' table, the backup's summary, the daily one."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from flows.maintenance.service_report import render_service_report
-from flows.maintenance.snapshot import Snapshot
+from flows.maintenance.backup import BackupResult
+from flows.maintenance.health import Check, Status
+from flows.maintenance.observe import Snapshot
+from flows.maintenance.report import (
+    render_backup_report,
+    render_health_report,
+    render_service_report,
+)
 from integrations.kubernetes.views import (
     EndpointSlice,
     Pod,
@@ -210,3 +217,44 @@ def test_the_title_gives_the_time_to_the_minute() -> None:
     report = render_service_report(snapshot(), taken_at=TAKEN_AT)
 
     assert report.startswith("# Service report, 2024-05-01T06:00+00:00\n")
+
+
+def test_the_health_report_has_the_status_and_a_row_per_check() -> None:
+    checks = [
+        Check("services listable", Status.OK, "12 Services"),
+        Check("kube-proxy pods ready", Status.FAILED, "4/5 Running and Ready"),
+    ]
+
+    lines = render_health_report(checks, Status.FAILED).splitlines()
+
+    assert lines[0] == "# Cluster health: failed"
+    assert lines[-2:] == [
+        "| services listable | ok | 12 Services |",
+        "| kube-proxy pods ready | failed | 4/5 Running and Ready |",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pruned", "last"),
+    [
+        pytest.param((), "| endpoints.yaml | 9 |", id="nothing pruned"),
+        pytest.param(
+            ("20240429T060000Z",),
+            "Removed older backups: 20240429T060000Z",
+            id="one pruned",
+        ),
+    ],
+)
+def test_the_backup_report_names_the_directory_the_files_and_what_was_pruned(
+    pruned: tuple[str, ...], last: str
+) -> None:
+    result = BackupResult(
+        Path("/backups/20240501T060042Z"), {"services.yaml": 12, "endpoints.yaml": 9}, pruned
+    )
+
+    lines = render_backup_report(result).splitlines()
+
+    assert lines[0] == "# Configuration backup in `/backups/20240501T060042Z`"
+    assert "| services.yaml | 12 |" in lines
+    assert "| endpoints.yaml | 9 |" in lines
+    assert lines[-1] == last

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from flows.approval.models import clock_time
 from flows.manifests import SERVER_FIELDS, restorable
 from flows.rollback.backup import backup_markdown
 
@@ -72,7 +73,7 @@ def test_the_backup_title_names_the_daemon_set_and_revision() -> None:
     )
 
     assert markdown.splitlines()[0] == "# Backup of DaemonSet kube-proxy (revision 4)"
-    assert TAKEN_AT.isoformat() in markdown
+    assert clock_time(TAKEN_AT) in markdown
     assert "--to-revision=4" in markdown
 
 

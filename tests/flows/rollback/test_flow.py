@@ -8,11 +8,12 @@ import time
 from typing import Any
 
 from flows.rollback.report import backup_key
+from integrations.kubernetes import StrategicMergePatch
 from simcluster import resources
 from simcluster.faults import BROKEN_PROXY_IMAGE
 from simcluster.kubesystem import KUBE_PROXY_IMAGE
 from tests.flows.checklist_engine import ChecklistEngine
-from tests.flows.conftest import Launch
+from tests.flows.conftest import Launch, as_admin
 
 OTHER_BROKEN_IMAGE = "registry.k8s.io/kube-proxy:v1.30.98-broken"
 
@@ -39,15 +40,12 @@ def pod_images(engine: ChecklistEngine) -> set[str]:
 
 
 def roll_out_broken_image(engine: ChecklistEngine, image: str) -> None:
-    """Roll kube-proxy out to another image that crashes, as a second bad release would."""
-    health = engine.sim.cluster.health
-    with health.lock:
-        health.crashing_images.add(image)
-
-    def set_image(daemon_set: dict[str, Any]) -> None:
-        daemon_set["spec"]["template"]["spec"]["containers"][0]["image"] = image
-
-    engine.sim.cluster.store.update(resources.DAEMONSETS, "kube-system", "kube-proxy", set_image)
+    """Roll kube-proxy out to another image (one the cluster crashes), as a second bad release
+    would: ``kubectl set image daemonset/kube-proxy``."""
+    container = {"name": "kube-proxy", "image": image}
+    patch = {"spec": {"template": {"spec": {"containers": [container]}}}}
+    with as_admin(engine) as kube:
+        kube.patch_daemon_set("kube-proxy", "kube-system", StrategicMergePatch(patch))
 
 
 async def wait_for_revisions(engine: ChecklistEngine, count: int, within: float = 20) -> None:
@@ -171,7 +169,7 @@ async def test_a_rollback_the_runbook_requires_approval_for_is_asked_even_as_a_d
 async def test_a_rollback_whose_pods_fail_too_is_undone_and_the_run_fails(
     launch_rollback: Launch,
 ) -> None:
-    engine = await launch_rollback("bad-kube-proxy-rollout")
+    engine = await launch_rollback("bad-kube-proxy-rollout", crashing_images=[OTHER_BROKEN_IMAGE])
     await wait_for_revisions(engine, 2)
     roll_out_broken_image(engine, OTHER_BROKEN_IMAGE)
     await wait_for_revisions(engine, 3)
@@ -192,7 +190,7 @@ async def test_a_rollback_whose_pods_fail_too_is_undone_and_the_run_fails(
 async def test_a_daemonset_changed_while_waiting_for_approval_is_not_rolled_back(
     launch_rollback: Launch,
 ) -> None:
-    engine = await launch_rollback("bad-kube-proxy-rollout")
+    engine = await launch_rollback("bad-kube-proxy-rollout", crashing_images=[OTHER_BROKEN_IMAGE])
     await wait_for_revisions(engine, 2)
     run_id = await engine.start_run()
     await engine.wait_for(run_id, paused=True)

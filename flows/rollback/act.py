@@ -1,0 +1,53 @@
+"""Changing kube-proxy's pod template, only while it still has the one the plan started from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flows.rollback.observe import DAEMON_SET, NAMESPACE
+from flows.rollback.plan import current_template, rollback_patch
+from flows.run_guard import ensure_run_active
+from flows.run_record import StepStatus
+from integrations.kubernetes import Kube, StrategicMergePatch
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """How a template change went: done, skipped (already so), or superseded (changed by others)."""
+
+    status: StepStatus
+    detail: str
+    superseded: bool = False
+
+
+def apply_template(
+    kube: Kube, template: Mapping[str, Any], *, expected: Mapping[str, Any], label: str
+) -> Change:
+    """Make ``template`` the DaemonSet's pod template, if it still has the ``expected`` one.
+
+    Args:
+        kube: The cluster.
+        template: The template to apply.
+        expected: The template the DaemonSet must have now; anything else means someone else
+            changed it since the plan, and nothing is done.
+        label: The template in words, for the record (e.g. ``revision 3``).
+    """
+    now = current_template(kube.get_daemon_set(DAEMON_SET, NAMESPACE))
+    if now == template:
+        return Change(StepStatus.SKIPPED, f"the DaemonSet already has the template of {label}")
+    if now != expected:
+        return Change(
+            StepStatus.SKIPPED,
+            "the DaemonSet's template changed since the plan (another rollout or rollback?); "
+            "nothing applied",
+            superseded=True,
+        )
+    ensure_run_active()
+    patched = kube.patch_daemon_set(
+        DAEMON_SET, NAMESPACE, StrategicMergePatch(rollback_patch(template))
+    )
+    return Change(
+        StepStatus.DONE, f"spec.template set to {label} (generation {patched.meta.generation})"
+    )
