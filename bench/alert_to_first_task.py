@@ -33,7 +33,7 @@ from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from bench.harness import BenchEngine, describe_ms, full_engine, service_down_labels
-from engine.firing import build_notification
+from engine.commands.fire import build_notification
 from integrations.alertmanager import fingerprint_labels
 from tests.e2e.alertmanager_process import Alertmanager, find_alertmanager, running_alertmanager
 from tests.e2e.flow_runs import wait_for_runs, wait_until_final

@@ -27,8 +27,8 @@ from prefect.client.orchestration import PrefectClient, get_client
 from prefect.exceptions import ObjectNotFound
 
 from engine.deployments import DeploymentSpec, flows_by_deployment, register_deployments
-from engine.dispatch import PrefectDispatcher
-from engine.executor import WarmExecutor
+from engine.dispatch.dispatcher import PrefectDispatcher
+from engine.execution.executor import WarmExecutor
 from engine.handoff import RunRequest
 from engine.prefect_server import prefect_api
 

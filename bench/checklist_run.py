@@ -17,8 +17,8 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -27,13 +27,13 @@ from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 
-from engine.approvals import ReceiverRecordChecker
 from engine.deployments import DeploymentSpec, register_deployments
-from engine.executor import WarmExecutor
+from engine.dispatch.alert_record import ReceiverRecordChecker
+from engine.execution.executor import WarmExecutor
 from engine.prefect_server import prefect_api
 from flows.checklist.flow import DEPLOYMENT_NAME, service_checklist
-from flows.checklist.steps.reporting import report_key
-from flows.runtime import AlertSources, FlowRuntime, install_runtime
+from flows.checklist.report import report_key
+from flows.runtime import AlertSources, FlowRuntime
 from integrations.kubernetes import KubeConnection, connect
 from simcluster.bulk import build_large_cluster
 from simcluster.cluster import SimCluster
@@ -46,22 +46,27 @@ SETTINGS = SimSettings(crash_backoff_seconds=300, probe_period_seconds=300)
 SPEC = DeploymentSpec(flow=service_checklist, name=DEPLOYMENT_NAME)
 
 
-@contextmanager
-def served(cluster: SimCluster, state_dir: Path) -> Iterator[Path]:
-    """Serve `cluster` (RBAC enforced) and install a runtime acting as the engine user."""
+@asynccontextmanager
+async def served(cluster: SimCluster, state_dir: Path, deployment_id: UUID) -> AsyncIterator[None]:
+    """Serve `cluster` (RBAC enforced) and an executor whose runs act on it as the engine user."""
     cluster.rbac = RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
     with SimServer(cluster) as sim:
         kubeconfig = sim.write_kubeconfig(state_dir / "engine.kubeconfig", user="engine")
         connection = KubeConnection(kubeconfig=kubeconfig)
-        install_runtime(
-            FlowRuntime(
+        executor = WarmExecutor(
+            {deployment_id: service_checklist},
+            poll_interval=0.05,
+            runtime=FlowRuntime(
                 kube_factory=lambda: connect(connection),
                 alerts=AlertSources(record=ReceiverRecordChecker()),
                 poll_interval_seconds=0.1,
-            )
+            ),
         )
-        yield kubeconfig
-        install_runtime(None)
+        await executor.start()
+        try:
+            yield
+        finally:
+            await executor.stop()
 
 
 async def run_once(
@@ -99,7 +104,7 @@ async def kube_proxy_drill(client: PrefectClient, deployment_id: UUID, state_dir
     cluster.settle(timeout=2.0)
     with cluster.health.lock:  # the trouble passed: restarted pods come up fine
         cluster.health.kube_proxy_down_nodes.clear()
-    with served(cluster, state_dir):
+    async with served(cluster, state_dir, deployment_id):
         seconds, state, report = await run_once(
             client, deployment_id, runbook="kube-proxy-down", scope="cluster", auto_approve=True
         )
@@ -116,7 +121,7 @@ async def requests_per_run(
 ) -> None:
     """API requests of a Service-scoped and of a cluster-scoped run on a healthy cluster."""
     service = ("app-0", "svc-0") if "app-0" in _namespaces(cluster) else ("shop", "web")
-    with served(cluster, state_dir):
+    async with served(cluster, state_dir, deployment_id):
         for scope, extra in (
             ("service", {"namespace": service[0], "service": service[1]}),
             ("cluster", {}),
@@ -149,23 +154,18 @@ async def main(large_nodes: int, large_services: int) -> None:
         with prefect_api(state_dir, ui=False):
             ids = await register_deployments([SPEC])
             deployment_id = ids[SPEC.full_name]
-            executor = WarmExecutor({deployment_id: service_checklist}, poll_interval=0.05)
-            await executor.start()
-            try:
-                async with get_client() as client:
-                    await kube_proxy_drill(client, deployment_id, state_dir)
-                    print("2. Kubernetes API requests per run (healthy clusters)")
-                    small = build_cluster(nodes=10)
-                    await requests_per_run(client, deployment_id, state_dir, small, "10 nodes")
-                    built = time.perf_counter()
-                    large = build_large_cluster(
-                        nodes=large_nodes, services=large_services, pods=large_services * 2
-                    )
-                    label = f"{large_nodes} nodes, {large_services} Services"
-                    print(f"   (built {label} in {time.perf_counter() - built:.1f} s)")
-                    await requests_per_run(client, deployment_id, state_dir, large, label)
-            finally:
-                await executor.stop()
+            async with get_client() as client:
+                await kube_proxy_drill(client, deployment_id, state_dir)
+                print("2. Kubernetes API requests per run (healthy clusters)")
+                small = build_cluster(nodes=10)
+                await requests_per_run(client, deployment_id, state_dir, small, "10 nodes")
+                built = time.perf_counter()
+                large = build_large_cluster(
+                    nodes=large_nodes, services=large_services, pods=large_services * 2
+                )
+                label = f"{large_nodes} nodes, {large_services} Services"
+                print(f"   (built {label} in {time.perf_counter() - built:.1f} s)")
+                await requests_per_run(client, deployment_id, state_dir, large, label)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -25,21 +24,27 @@ from typing import Any, Literal, TypeVar
 from prometheus_client import CollectorRegistry
 
 from engine.app import build_engine_app
-from engine.deployments import deployment_parameters, parameter_checks, register_deployments
-from engine.dispatch import PrefectDispatcher
-from engine.intake import catalog_matcher
+from engine.deployments import (
+    deployment_parameters,
+    parameter_checks,
+    product_deployments,
+    register_deployments,
+)
+from engine.dispatch.dispatcher import PrefectDispatcher
+from engine.intake.alert_plan import catalog_matcher
+from engine.intake.receiver import build_receiver
 from engine.prefect_server import PrefectServer
-from engine.receiver import build_receiver
-from engine.registry import product_deployments
 from engine.startup import Engine
 from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME
-from integrations.alertmanager import ZERO_TIME, WebhookAlert, WebhookNotification
-from integrations.alertmanager.fingerprint import fingerprint_labels
 from runbooks import load_catalog
 from simcluster.manifests import service
 from simcluster.server import SimServer
 from tests.e2e.prefect_environment import local_prefect
 from tests.e2e.served_engine import AUTH, ServedEngine, simulated_access
+
+# Re-exported: the benchmarks build their webhook payloads as the end-to-end tests do.
+from tests.e2e.storm import grouped_notification as grouped_notification
+from tests.e2e.storm import service_down_labels as service_down_labels
 
 CHECKLIST = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
 HTTP_PORTS = [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}]
@@ -81,48 +86,6 @@ async def open_loop(
             await asyncio.sleep(delay)
         calls.append(asyncio.create_task(send(index)))
     return list(await asyncio.gather(*calls))
-
-
-def service_down_labels(namespace: str, name: str) -> dict[str, str]:
-    """A ServiceDown alert's labels (every Service its own cooldown target)."""
-    return {"alertname": "ServiceDown", "namespace": namespace, "service": name}
-
-
-def grouped_notification(
-    alerts: Sequence[Mapping[str, str]], *, starts_at: datetime, group: str
-) -> dict[str, Any]:
-    """A firing version 4 webhook payload carrying several alerts, as one Alertmanager group.
-
-    Args:
-        alerts: Each alert's labels.
-        starts_at: Every alert's startsAt.
-        group: Names the group in its groupKey.
-    """
-    webhook_alerts = [
-        WebhookAlert(
-            status="firing",
-            labels=dict(labels),
-            annotations={"summary": "benchmark"},
-            starts_at=starts_at,
-            ends_at=ZERO_TIME,
-            fingerprint=fingerprint_labels(labels),
-        )
-        for labels in alerts
-    ]
-    notification = WebhookNotification(
-        version="4",
-        group_key=f'{{}}:{{group="{group}"}}',
-        status="firing",
-        receiver="bench",
-        group_labels={"group": group},
-        common_labels={},
-        common_annotations={"summary": "benchmark"},
-        alerts=webhook_alerts,
-    )
-    document = notification.model_dump(mode="json", by_alias=True)
-    for alert in document["alerts"]:
-        alert["endsAt"] = "0001-01-01T00:00:00Z"  # Go's zero time, as Alertmanager sends it
-    return document
 
 
 @dataclass(frozen=True)

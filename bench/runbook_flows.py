@@ -21,8 +21,8 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -35,14 +35,14 @@ from prefect.client.schemas.objects import StateType
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from engine.approvals.slack import SlackActions
 from engine.deployments import DeploymentSpec, register_deployments
-from engine.executor import WarmExecutor
+from engine.execution.executor import WarmExecutor
 from engine.prefect_server import prefect_api
-from engine.slack_actions import SlackActions
 from flows.approval.slack import SlackNotifier
 from flows.conntrack import flow as conntrack
 from flows.rollback import flow as rollback
-from flows.runtime import FlowRuntime, install_runtime
+from flows.runtime import FlowRuntime
 from integrations.kubernetes import KubeConnection, connect
 from integrations.slack import SlackChannel, SlackCredentials
 from simcluster import resources
@@ -52,7 +52,7 @@ from simcluster.scenarios import build_cluster
 from simcluster.server import DEPLOY_RBAC_DIR, SimServer, listening_socket
 from simcluster.settings import SimSettings
 from tests.slack_fake import FakeSlack
-from tests.slack_press import SIGNING_SECRET, signed_press
+from tests.slack_press import SIGNING_SECRET, requests_in, signed_press
 
 SETTINGS = SimSettings(
     pod_start_delay=0.05, pod_ready_delay=0.05, crash_backoff_seconds=300, probe_period_seconds=300
@@ -62,22 +62,32 @@ CONNTRACK = DeploymentSpec(flow=conntrack.conntrack_cleanup, name=conntrack.DEPL
 PRODUCTION_POLL = 2.0
 
 
-@contextmanager
-def engine_user_on(cluster: SimCluster, state_dir: Path, **runtime: Any) -> Iterator[None]:
-    """Serve `cluster` (RBAC enforced) and install a runtime acting as the engine user."""
+@asynccontextmanager
+async def engine_on(
+    cluster: SimCluster,
+    state_dir: Path,
+    flows: Mapping[UUID, Flow[..., Any]],
+    *,
+    poll_interval: float = 0.05,
+    **runtime: Any,
+) -> AsyncIterator[WarmExecutor]:
+    """Serve `cluster` (RBAC enforced); an executor whose runs act on it as the engine user."""
     cluster.rbac = RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
     with SimServer(cluster) as sim:
         kubeconfig = sim.write_kubeconfig(state_dir / "engine.kubeconfig", user="engine")
         connection = KubeConnection(kubeconfig=kubeconfig)
-        install_runtime(
-            FlowRuntime(
+        executor = WarmExecutor(
+            flows,
+            poll_interval=poll_interval,
+            runtime=FlowRuntime(
                 kube_factory=lambda: connect(connection), poll_interval_seconds=0.1, **runtime
-            )
+            ),
         )
+        await executor.start()
         try:
-            yield
+            yield executor
         finally:
-            install_runtime(None)
+            await executor.stop()
 
 
 async def until(client: PrefectClient, run_id: UUID, done: Callable[[Any], bool]) -> Any:
@@ -168,12 +178,13 @@ async def slack_resume(
         channel = SlackChannel(credentials.get_client(), credentials.channel)
         for _ in range(times):
             cluster = bad_rollout(5)
-            with engine_user_on(cluster, state_dir, notifier=SlackNotifier(channel)):
-                executor = WarmExecutor(
-                    {ids[ROLLBACK.full_name]: rollback.kube_proxy_rollback},
-                    poll_interval=PRODUCTION_POLL,
-                )
-                await executor.start()
+            async with engine_on(
+                cluster,
+                state_dir,
+                {ids[ROLLBACK.full_name]: rollback.kube_proxy_rollback},
+                poll_interval=PRODUCTION_POLL,
+                notifier=SlackNotifier(channel),
+            ) as executor:
                 actions = SlackActions(
                     signing_secret=SIGNING_SECRET,
                     channel=channel,
@@ -188,7 +199,9 @@ async def slack_resume(
                     run = await client.create_flow_run_from_deployment(ids[ROLLBACK.full_name])
                     executor.launch(run)
                     await until(client, run.id, lambda s: s.type is StateType.PAUSED)
-                    posted = slack.wait_for("chat.postMessage", count=before + 1)[-1]
+                    slack.wait_for("chat.postMessage", count=before + 1)
+                    # The last approval request (a run's thread has other lines too).
+                    posted = requests_in(slack.calls("chat.postMessage"))[-1]
                     # A human reads before pressing; by then the suspended run has left the
                     # executor (a press within milliseconds would find it still finishing).
                     await left(executor, run.id)
@@ -206,7 +219,6 @@ async def slack_resume(
                     server.should_exit = True
                     await serving
                     sock.close()
-                    await executor.stop()
     return answers, resumed
 
 
@@ -222,49 +234,44 @@ async def main(nodes: int, times: int) -> None:
                 ids[CONNTRACK.full_name]: conntrack.conntrack_cleanup,
             }
             async with get_client() as client:
-                executor = WarmExecutor(flows, poll_interval=0.05)
-                await executor.start()
-                try:
 
-                    async def roll_back(cluster: SimCluster) -> tuple[float, str]:
-                        with engine_user_on(cluster, state_dir):
-                            return await timed_run(
-                                client, executor, ids[ROLLBACK.full_name], auto_approve=True
-                            )
+                async def roll_back(cluster: SimCluster) -> tuple[float, str]:
+                    async with engine_on(cluster, state_dir, flows) as executor:
+                        return await timed_run(
+                            client, executor, ids[ROLLBACK.full_name], auto_approve=True
+                        )
 
-                    async def clean(cluster: SimCluster) -> tuple[float, str]:
-                        with engine_user_on(cluster, state_dir):
-                            return await timed_run(
-                                client,
-                                executor,
-                                ids[CONNTRACK.full_name],
-                                namespace="kube-system",
-                                service="kube-dns",
-                                auto_approve=True,
-                            )
+                async def clean(cluster: SimCluster) -> tuple[float, str]:
+                    async with engine_on(cluster, state_dir, flows) as executor:
+                        return await timed_run(
+                            client,
+                            executor,
+                            ids[CONNTRACK.full_name],
+                            namespace="kube-system",
+                            service="kube-dns",
+                            auto_approve=True,
+                        )
 
-                    await repeat(
-                        f"1. rollback, {nodes} nodes",
-                        times,
-                        lambda: bad_rollout(nodes),
-                        roll_back,
-                        lambda c: (
-                            f"{c.requests.total()} API requests "
-                            f"({c.requests.total(verb='patch')} patch)"
-                        ),
-                    )
-                    await repeat(
-                        f"2. conntrack cleanup, {nodes} nodes",
-                        times,
-                        lambda: without_a_coredns_pod(nodes),
-                        clean,
-                        lambda c: (
-                            f"{c.requests.total()} API requests "
-                            f"({c.requests.total(verb='create')} exec)"
-                        ),
-                    )
-                finally:
-                    await executor.stop()
+                await repeat(
+                    f"1. rollback, {nodes} nodes",
+                    times,
+                    lambda: bad_rollout(nodes),
+                    roll_back,
+                    lambda c: (
+                        f"{c.requests.total()} API requests "
+                        f"({c.requests.total(verb='patch')} patch)"
+                    ),
+                )
+                await repeat(
+                    f"2. conntrack cleanup, {nodes} nodes",
+                    times,
+                    lambda: without_a_coredns_pod(nodes),
+                    clean,
+                    lambda c: (
+                        f"{c.requests.total()} API requests "
+                        f"({c.requests.total(verb='create')} exec)"
+                    ),
+                )
                 polled = await slack_resume(client, ids, state_dir, times=times, hand_over=False)
                 handed = await slack_resume(client, ids, state_dir, times=times, hand_over=True)
     print("3. Slack Approve press on a waiting rollback (5 nodes)")

@@ -57,6 +57,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fire.add_argument("--resolve", action="store_true", help="Send the resolved notification.")
     fire.add_argument("--url", help="Webhook URL (default: this machine's engine).")
+
+    drill = commands.add_parser(
+        "drill",
+        help="Inject a fault into a simulated cluster and follow it through a real Prometheus, "
+        "Alertmanager and the engine until the alert resolves; print the timeline.",
+    )
+    drill.add_argument(
+        "scenario", nargs="?", help="kube-proxy-down, selector-mismatch, bad-kube-proxy-rollout."
+    )
+    drill.add_argument("--all", action="store_true", help="Every scenario, on one stack.")
+    drill.add_argument(
+        "--timeout", type=float, default=300.0, help="Longest wait per drill (default 300 s)."
+    )
+    drill.add_argument(
+        "--for-scale",
+        type=float,
+        default=0.1,
+        help="Multiply the rules' for: by this (default 0.1); the verdict uses the shipped ones.",
+    )
+    drill.add_argument("--nodes", type=int, default=5, help="Simulated nodes (default 5).")
+    drill.add_argument(
+        "--interactive",
+        action="store_true",
+        help="Approve yourself in the Prefect UI instead of the drill's automatic approval.",
+    )
+    drill.add_argument(
+        "--state-dir", type=Path, help="Keep the stack's state and logs here (default: temporary)."
+    )
+
+    commands.add_parser(
+        "doctor",
+        help="Check that Prefect, the cluster (every RBAC verb the flows use), Alertmanager, "
+        "Slack and the webhook credentials answer; exit 1 on any miss.",
+    )
     return parser
 
 
@@ -77,23 +111,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     match args.command:
         case "sim":
-            from engine.sim_command import run_sim
+            from engine.commands.sim import run_sim
 
             return run_sim(args)
         case "scenarios":
-            from engine.sim_command import run_scenarios
+            from engine.commands.sim import run_scenarios
 
             return run_scenarios(args)
         case "list":
-            from engine.catalog_commands import run_list
+            from engine.commands.catalog import run_list
 
             return run_list(args)
         case "validate":
-            from engine.catalog_commands import run_validate
+            from engine.commands.catalog import run_validate
 
             return run_validate(args)
+        case "doctor":
+            from engine.commands.doctor import run_doctor
+
+            return run_doctor(args, settings)
+        case "drill":
+            from engine.commands.drill import run_drill
+
+            return run_drill(args)
         case "fire":
-            from engine.fire_command import run_fire
+            from engine.commands.fire import run_fire
 
             return run_fire(args, settings)
         case _:

@@ -27,14 +27,13 @@ class ClusterAccess:
     admin_kubeconfig: str | None = None
 
 
-def configured_connection(settings: EngineSettings) -> KubeConnection:
-    """The Kubernetes connection the settings name (discovery fills the gaps)."""
-    return KubeConnection(
-        kubeconfig=settings.kubeconfig,
-        context=settings.kube_context,
-        url=settings.kube_url,
-        token=settings.kube_token,
-    )
+#: Said when no cluster is configured and the simulated one is not installed (a production image).
+SIMULATOR_MISSING = (
+    "no Kubernetes cluster is configured and the simulated cluster is not installed: set "
+    "RUNBOOKS_KUBECONFIG (or RUNBOOKS_KUBE_URL and RUNBOOKS_KUBE_TOKEN), run in a pod with a "
+    "ServiceAccount, or install the simulator for demos (the `sim` extra: "
+    "pip install 'service-runbooks[sim]')"
+)
 
 
 @contextlib.contextmanager
@@ -47,7 +46,7 @@ def cluster_access(settings: EngineSettings) -> Iterator[ClusterAccess]:
     Raises:
         ConfigurationError: no cluster is configured and simulation is forbidden.
     """
-    connection = configured_connection(settings)
+    connection = settings.connection()
     if settings.simulate is not True:
         try:
             with connect(connection) as kube:
@@ -64,9 +63,10 @@ def cluster_access(settings: EngineSettings) -> Iterator[ClusterAccess]:
 
 @contextlib.contextmanager
 def _simulated(settings: EngineSettings) -> Iterator[ClusterAccess]:
-    from simcluster.rbac import RbacPolicy
-    from simcluster.scenarios import build_cluster
-    from simcluster.server import DEPLOY_RBAC_DIR, SimServer
+    try:
+        from simcluster import DEPLOY_RBAC_DIR, RbacPolicy, SimServer, build_cluster
+    except ModuleNotFoundError as error:
+        raise ConfigurationError(SIMULATOR_MISSING) from error
 
     cluster = build_cluster(nodes=settings.sim_nodes, scenario=settings.sim_scenario)
     if DEPLOY_RBAC_DIR.is_dir():

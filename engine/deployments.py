@@ -8,9 +8,19 @@ from typing import Any
 from uuid import UUID
 
 from prefect import Flow
+from prefect.schedules import Cron, Schedule
 from prefect.types.entrypoint import EntrypointType
 
-from engine.parameter_check import ParameterCheck
+from engine.dispatch.parameter_check import ParameterCheck
+
+#: The preventive flows' schedules (UTC); the engine re-applies them at each start.
+#: Each is kept under `SCHEDULE_SLUG`, so re-applying it updates the stored schedule in place
+#: and keeps its id, which Prefect's scheduler builds its runs' idempotency keys from: replicas
+#: applying it at every start cannot make a second schedule, or a second run of a slot.
+SCHEDULE_SLUG = "engine"
+HEALTH_CHECK_CRON = "*/15 * * * *"
+BACKUP_CRON = "30 2 * * *"
+REPORT_CRON = "0 7 * * *"
 
 
 class DeploymentNameError(ValueError):
@@ -56,7 +66,7 @@ def deployment_parameters(specs: Sequence[DeploymentSpec]) -> dict[str, frozense
 
 
 def parameter_checks(specs: Sequence[DeploymentSpec]) -> dict[str, ParameterCheck]:
-    """Per deployment name, the check of its runs' parameters (`engine.parameter_check`)."""
+    """Per deployment name, the check of its runs' parameters (`dispatch.parameter_check`)."""
     return {
         spec.full_name: ParameterCheck(spec.flow.parameters.model_dump(), defaults=spec.parameters)
         for spec in specs
@@ -75,7 +85,8 @@ async def register_deployments(specs: Sequence[DeploymentSpec]) -> dict[str, UUI
 
     Without a work pool no worker ever picks the runs up: the engine's executor runs them, and
     operators see (and can start) them in the Prefect UI. Applying again is idempotent: the same
-    name keeps its id.
+    name keeps its id, and its schedule its own (`SCHEDULE_SLUG`), also when replicas apply it
+    at the same moment.
 
     Returns:
         Deployment ids by ``flow-name/deployment-name``.
@@ -88,12 +99,19 @@ async def register_deployments(specs: Sequence[DeploymentSpec]) -> dict[str, UUI
             description=spec.description or None,
             tags=list(spec.tags),
             parameters=dict(spec.parameters),
-            cron=spec.cron,
+            schedule=_schedule(spec.cron),
             # `package.module.function` reads better in the UI than a cwd-relative file path.
             entrypoint_type=EntrypointType.MODULE_PATH,
         )
+        # Prefect rebuilds the schema from the function's signature, dropping what the flow's
+        # own schema adds (human titles, rules between fields) that the UI form should show.
+        deployment._parameter_openapi_schema = spec.flow.parameters.model_copy(deep=True)
         ids[spec.full_name] = await deployment.aapply()
     return ids
+
+
+def _schedule(cron: str | None) -> Schedule | None:
+    return Cron(cron, timezone="UTC", slug=SCHEDULE_SLUG) if cron else None
 
 
 def _reject_duplicates(specs: Sequence[DeploymentSpec]) -> None:
@@ -101,3 +119,53 @@ def _reject_duplicates(specs: Sequence[DeploymentSpec]) -> None:
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise DeploymentNameError(f"deployments named more than once: {', '.join(duplicates)}")
+
+
+def product_deployments() -> tuple[DeploymentSpec, ...]:
+    """Every deployment the engine serves (the runbook catalog refers to them by name)."""
+    from flows.checklist import flow as checklist
+    from flows.conntrack import flow as conntrack
+    from flows.maintenance import flow as maintenance
+    from flows.rollback import flow as rollback
+
+    return (
+        DeploymentSpec(
+            flow=checklist.service_checklist,
+            name=checklist.DEPLOYMENT_NAME,
+            description=checklist.DEPLOYMENT_DESCRIPTION,
+            tags=("service-runbooks",),
+        ),
+        DeploymentSpec(
+            flow=rollback.kube_proxy_rollback,
+            name=rollback.DEPLOYMENT_NAME,
+            description=rollback.DEPLOYMENT_DESCRIPTION,
+            tags=("service-runbooks",),
+        ),
+        DeploymentSpec(
+            flow=conntrack.conntrack_cleanup,
+            name=conntrack.DEPLOYMENT_NAME,
+            description=conntrack.DEPLOYMENT_DESCRIPTION,
+            tags=("service-runbooks",),
+        ),
+        DeploymentSpec(
+            flow=maintenance.cluster_health_check,
+            name=maintenance.HEALTH_CHECK,
+            description="The handbook's health check, every 15 minutes.",
+            tags=("service-runbooks", "preventive"),
+            cron=HEALTH_CHECK_CRON,
+        ),
+        DeploymentSpec(
+            flow=maintenance.config_backup,
+            name=maintenance.CONFIG_BACKUP,
+            description="Services, Endpoints, kube-proxy DaemonSet and ConfigMap as YAML, daily.",
+            tags=("service-runbooks", "preventive"),
+            cron=BACKUP_CRON,
+        ),
+        DeploymentSpec(
+            flow=maintenance.service_report,
+            name=maintenance.SERVICE_REPORT,
+            description="Service count, Services without endpoints, kube-proxy pods; daily.",
+            tags=("service-runbooks", "preventive"),
+            cron=REPORT_CRON,
+        ),
+    )

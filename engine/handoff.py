@@ -1,12 +1,15 @@
-"""The contract between the webhook receiver and whatever durably starts flow runs (Prefect)."""
+"""The alert path's seams: intake hands alerts to a dispatcher, which hands runs to a launcher."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
 
 
 class HandoffUnavailableError(Exception):
@@ -113,4 +116,12 @@ class RunDispatcher(Protocol):
 
     async def check_ready(self) -> None:
         """Raise HandoffUnavailableError unless the run store answers."""
+        ...
+
+
+class RunLauncher(Protocol):
+    """Starts a freshly created run right away (the warm executor)."""
+
+    def launch(self, flow_run: FlowRun) -> None:
+        """Claim and run ``flow_run`` in the background; returns at once."""
         ...

@@ -9,17 +9,35 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
+from engine.settings import DEFAULT_PREFECT_START_TIMEOUT
+
 API_URL_VARIABLE = "PREFECT_API_URL"
 
 
+#: Why a pod refuses to keep its Prefect state on its own disk, and the two ways out.
+EMBEDDED_IN_CLUSTER = (
+    "running in a Kubernetes pod without PREFECT_API_URL: a local Prefect on SQLite would keep "
+    "the run history, the idempotency records and the waiting approvals inside this pod, lost "
+    "at its next restart (and two replicas would not share them). Set PREFECT_API_URL to a "
+    "Prefect server: deploy/overlays/with-prefect runs one on PostgreSQL, "
+    "deploy/overlays/external-prefect uses Prefect's Helm chart. For a throwaway install, "
+    "set RUNBOOKS_ALLOW_EMBEDDED_PREFECT=true."
+)
+
+
 class PrefectServerError(RuntimeError):
-    """The local Prefect server did not start (or died while starting)."""
+    """The local Prefect server did not start (or died while starting), or must not be started."""
+
+
+def in_kubernetes_pod(environ: Mapping[str, str]) -> bool:
+    """Whether this process runs in a Kubernetes pod (the kubelet sets this for every pod)."""
+    return bool(environ.get("KUBERNETES_SERVICE_HOST"))
 
 
 def find_free_port(host: str = "127.0.0.1") -> int:
@@ -30,14 +48,23 @@ def find_free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def server_environment(state_dir: Path, *, ui: bool) -> dict[str, str]:
-    """The environment a local server runs with: its state (and SQLite file) under ``state_dir``."""
+def server_environment(state_dir: Path, *, ui: bool, api_url: str) -> dict[str, str]:
+    """The environment a local server runs with: its state (and SQLite file) under ``state_dir``.
+
+    The caller's ``PREFECT_*`` settings are left out (they may name another server or profile),
+    and the UI is told where its API is: by default it calls ``127.0.0.1:4200``, whatever port
+    the server listens on, and would show another server's runs or none.
+    """
     env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
     env.update(
         PREFECT_HOME=str(state_dir),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_UI_ENABLED="true" if ui else "false",
         PREFECT_LOGGING_SERVER_LEVEL="WARNING",
+        PREFECT_UI_API_URL=api_url,
+        # The UI build is copied at start-up; into site-packages it would fail on a read-only root.
+        PREFECT_UI_STATIC_DIRECTORY=str(state_dir / "ui-build"),
+        PREFECT_UI_URL=api_url.removesuffix("/api"),
     )
     return env
 
@@ -56,7 +83,7 @@ class PrefectServer:
         host: str = "127.0.0.1",
         port: int = 0,
         ui: bool = False,
-        startup_timeout: float = 90.0,
+        startup_timeout: float = DEFAULT_PREFECT_START_TIMEOUT,
     ) -> None:
         self.state_dir = state_dir
         self.host = host
@@ -92,7 +119,7 @@ class PrefectServer:
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 command,
-                env=server_environment(self.state_dir, ui=self.ui),
+                env=server_environment(self.state_dir, ui=self.ui, api_url=self.api_url),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -150,6 +177,31 @@ class PrefectServer:
         self.stop()
 
 
+def wait_for_api(api_url: str, *, timeout: float, interval: float = 1.0) -> None:
+    """Wait until the Prefect API at ``api_url`` answers its health check.
+
+    Raises:
+        PrefectServerError: it did not answer within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    said = False
+    while True:
+        try:
+            if httpx.get(f"{api_url.rstrip('/')}/health", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass  # not up yet: that is what we wait for
+        if time.monotonic() >= deadline:
+            raise PrefectServerError(
+                f"the Prefect API at {api_url} did not answer within {timeout:g} s: check "
+                f"{API_URL_VARIABLE} and that this host may reach it"
+            )
+        if not said:
+            print(f"waiting for the Prefect API at {api_url} ...", file=sys.stderr, flush=True)
+            said = True
+        time.sleep(interval)
+
+
 def use_prefect_api(api_url: str) -> None:
     """Point this process's Prefect clients (and flow runs in any thread) at ``api_url``.
 
@@ -163,22 +215,36 @@ def use_prefect_api(api_url: str) -> None:
 
 
 @contextlib.contextmanager
-def prefect_api(state_dir: Path, *, ui: bool = True, port: int = 0) -> Iterator[str]:
+def prefect_api(
+    state_dir: Path,
+    *,
+    ui: bool = True,
+    port: int = 0,
+    startup_timeout: float = DEFAULT_PREFECT_START_TIMEOUT,
+    allow_embedded_in_cluster: bool = False,
+) -> Iterator[str]:
     """Use the Prefect API PREFECT_API_URL names or, when unset, a local server for the duration.
 
     Args:
         state_dir: Where a local server keeps its SQLite database.
         ui: Serve the Prefect UI from a local server.
         port: A local server's port; 0 picks a free one.
+        startup_timeout: How long a local server may take to answer.
+        allow_embedded_in_cluster: Start a local server even inside a Kubernetes pod.
 
     Yields:
         The API URL in use.
     """
     configured = os.environ.get(API_URL_VARIABLE)
     if configured:
+        # In a fresh install the engine and Prefect start together: wait rather than crash-loop.
+        wait_for_api(configured, timeout=startup_timeout)
         yield configured
         return
-    with PrefectServer(state_dir / "prefect", ui=ui, port=port) as server:
+    if in_kubernetes_pod(os.environ) and not allow_embedded_in_cluster:
+        raise PrefectServerError(EMBEDDED_IN_CLUSTER)
+    local = PrefectServer(state_dir / "prefect", ui=ui, port=port, startup_timeout=startup_timeout)
+    with local as server:
         use_prefect_api(server.api_url)
         try:
             yield server.api_url

@@ -1,18 +1,20 @@
-"""Engine settings, read once from the environment (prefix ``RUNBOOKS_``)."""
+"""Engine settings, read once from the environment (prefix ``RUNBOOKS_``), over the flows' own."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from integrations.slack import SlackCredentials
-from integrations.slack.credentials import SLACK_API_URL
+from flows.settings import FlowSettings
+
+#: Seconds a fresh Prefect server may take to answer: 10-20 s idle, 90-100 s seen on a busy node.
+DEFAULT_PREFECT_START_TIMEOUT = 180.0
 
 
-class EngineSettings(BaseSettings):
+class EngineSettings(FlowSettings):
     """Everything the engine is configured with; each field is ``RUNBOOKS_<NAME>`` in the env.
 
     The defaults run the whole engine on one machine with nothing configured: SQLite for Prefect and
@@ -24,17 +26,6 @@ class EngineSettings(BaseSettings):
     state_dir: Path = Field(
         default=Path(".runbooks"),
         description="Where the engine keeps its local state (SQLite database, kubeconfigs, logs).",
-    )
-    kubeconfig: Path | None = Field(
-        default=None,
-        description="Kubeconfig to use; unset: in-cluster, then $KUBECONFIG, ~/.kube/config.",
-    )
-    kube_context: str | None = Field(default=None, description="Kubeconfig context to use.")
-    kube_url: str | None = Field(
-        default=None, description="Explicit apiserver URL (used when no kubeconfig is found)."
-    )
-    kube_token: SecretStr | None = Field(
-        default=None, description="Bearer token for the explicit apiserver URL."
     )
     simulate: bool | None = Field(
         default=None,
@@ -57,6 +48,21 @@ class EngineSettings(BaseSettings):
         le=65535,
         description="Port of the local Prefect server and UI (when PREFECT_API_URL is unset).",
     )
+    prefect_start_timeout_seconds: float = Field(
+        default=DEFAULT_PREFECT_START_TIMEOUT,
+        gt=0,
+        description=(
+            "How long a local Prefect server may take to answer at start-up (90-100 s has been "
+            "seen on a busy node)."
+        ),
+    )
+    allow_embedded_prefect: bool = Field(
+        default=False,
+        description=(
+            "Inside a Kubernetes pod without PREFECT_API_URL, run a local Prefect on SQLite "
+            "anyway (lost with the pod: for throwaway installs only)."
+        ),
+    )
     listen_host: str = Field(default="127.0.0.1", description="Receiver's listen address.")
     listen_port: int = Field(default=8080, ge=0, le=65535, description="Receiver's port.")
     webhook_token: SecretStr | None = Field(
@@ -72,24 +78,13 @@ class EngineSettings(BaseSettings):
     webhook_basic_password: SecretStr | None = Field(
         default=None, description="Basic-auth password for webhook_basic_user."
     )
-    alertmanager_url: str | None = Field(
-        default=None,
-        description="Alertmanager's URL, so flows can re-check that their alert still fires.",
-    )
-
-    slack_bot_token: SecretStr | None = Field(
-        default=None, description="Slack app's bot token (xoxb-...): approvals go to Slack."
-    )
-    slack_signing_secret: SecretStr | None = Field(
-        default=None, description="Slack app's signing secret: verifies button callbacks."
-    )
-    slack_channel: str | None = Field(
-        default=None, description="Channel ID (C...) approval requests are posted to."
-    )
-    slack_api_url: str = Field(default=SLACK_API_URL, description="Slack's Web API base URL.")
     slack_approvers: str = Field(
         default="",
-        description="Slack user IDs allowed to answer, comma-separated; empty: the channel.",
+        description=(
+            "Slack user IDs (U...) and user group IDs (S...) who may answer requests whose "
+            "runbook names no approvers, comma-separated; empty: anyone who can see the "
+            "approvals channel's messages (logged at start-up)."
+        ),
     )
     run_heartbeat_seconds: int = Field(
         default=30,
@@ -104,6 +99,13 @@ class EngineSettings(BaseSettings):
         ),
     )
 
+    @field_validator("webhook_token", mode="before")
+    @classmethod
+    def _without_surrounding_whitespace(cls, token: object) -> object:
+        # A token file made with `openssl rand -hex 32 > file` ends in a newline that Alertmanager
+        # does not send: compared byte for byte, every alert would be refused.
+        return token.strip() if isinstance(token, str) else token
+
     @model_validator(mode="after")
     def _silence_outlasts_heartbeats(self) -> Self:
         if self.unresponsive_after_seconds < 2 * self.run_heartbeat_seconds:
@@ -115,36 +117,15 @@ class EngineSettings(BaseSettings):
             )
         return self
 
-    @model_validator(mode="after")
-    def _slack_complete(self) -> Self:
-        given = {
-            "RUNBOOKS_SLACK_BOT_TOKEN": self.slack_bot_token,
-            "RUNBOOKS_SLACK_SIGNING_SECRET": self.slack_signing_secret,
-            "RUNBOOKS_SLACK_CHANNEL": self.slack_channel,
-        }
-        missing = [name for name, value in given.items() if not value]
-        if 0 < len(missing) < len(given):
-            raise ValueError(
-                f"Slack approvals need all of {', '.join(given)}: set {', '.join(missing)} "
-                "too, or unset the others to answer approvals in the Prefect UI only"
-            )
-        return self
-
-    def slack_credentials(self) -> SlackCredentials | None:
-        """The Slack app's credentials, when Slack approvals are configured."""
-        if not (self.slack_bot_token and self.slack_signing_secret and self.slack_channel):
-            return None
-        return SlackCredentials(
-            bot_token=self.slack_bot_token,
-            signing_secret=self.slack_signing_secret,
-            channel=self.slack_channel,
-            api_url=self.slack_api_url,
-        )
-
     @property
     def slack_approver_ids(self) -> frozenset[str]:
-        """The Slack users allowed to answer (empty: anyone in the channel)."""
+        """The Slack users and user groups who may answer (empty: anyone who sees the message)."""
         return frozenset(part.strip() for part in self.slack_approvers.split(",") if part.strip())
+
+    @property
+    def backup_folder(self) -> Path:
+        """Where the configuration backup flow writes: ``backup_dir``, else under ``state_dir``."""
+        return self.backup_dir or self.state_dir / "backups"
 
     @property
     def webhook_token_file(self) -> Path:

@@ -16,30 +16,33 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from engine.app import build_engine_app
-from engine.approvals import ApprovalSweeper, ReceiverRecordChecker
-from engine.auth import WebhookAuth
+from engine.approvals.slack import SlackActions
+from engine.approvals.sweeper import ApprovalSweeper
 from engine.cluster_access import ClusterAccess, cluster_access
-from engine.credentials import CredentialsError, webhook_auth
 from engine.deployments import (
     DeploymentSpec,
     deployment_parameters,
     flows_by_deployment,
     parameter_checks,
+    product_deployments,
     register_deployments,
 )
-from engine.dispatch import PrefectDispatcher, RunLauncher
-from engine.executor import WarmExecutor
-from engine.intake import catalog_matcher
+from engine.dispatch.alert_record import ReceiverRecordChecker
+from engine.dispatch.dispatcher import PrefectDispatcher
+from engine.execution.executor import WarmExecutor
+from engine.execution.heartbeats import watch_for_unresponsive_runs
+from engine.handoff import RunLauncher
+from engine.intake.alert_plan import catalog_matcher
+from engine.intake.auth import WebhookAuth
+from engine.intake.credentials import CredentialsError, webhook_auth
+from engine.intake.receiver import NotReadyError, build_receiver
 from engine.logs import configure_json_logging
 from engine.prefect_server import PrefectServerError, prefect_api
-from engine.receiver import NotReadyError, build_receiver
-from engine.registry import product_deployments
 from engine.settings import EngineSettings
-from engine.slack_actions import SlackActions
-from engine.unresponsive_runs import watch_for_unresponsive_runs
-from flows.approval import LogNotifier
+from engine.signals import StopRequested, stop_on_signals
+from flows.approval.notifier import LogNotifier
 from flows.approval.slack import SlackNotifier
-from flows.runtime import AlertmanagerChecker, AlertSources, FlowRuntime, install_runtime
+from flows.runtime import AlertmanagerChecker, AlertSources, FlowRuntime
 from integrations.kubernetes import ConfigurationError, Kube, KubeError, connect
 from integrations.slack import SlackChannel, SlackCredentials
 from runbooks import CatalogError, load_catalog
@@ -74,8 +77,8 @@ async def assemble_engine(
 ) -> Engine:
     """Register the deployments and wire the receiver, dispatcher, executor and sweeper.
 
-    Needs a Prefect API (``PREFECT_API_URL``). Installs the flows' runtime for this process,
-    and the automation that marks runs Crashed after ``unresponsive_after_seconds`` without a
+    Needs a Prefect API (``PREFECT_API_URL``). Gives the executor the flows' runtime, and installs
+    the automation that marks runs Crashed after ``unresponsive_after_seconds`` without a
     heartbeat (their engine died).
 
     Raises:
@@ -86,19 +89,19 @@ async def assemble_engine(
     await watch_for_unresponsive_runs(
         deployment_ids.values(), silent_seconds=unresponsive_after_seconds
     )
-    install_runtime(
-        FlowRuntime(
-            kube_factory=lambda: connect(access.connection),
-            alerts=AlertSources(
-                record=ReceiverRecordChecker(deployment_ids.values()),
-                alertmanager=AlertmanagerChecker(alertmanager_url) if alertmanager_url else None,
-            ),
-            notifier=slack.notifier() if slack else LogNotifier(),
-            backup_dir=backup_dir,
-        )
+    runtime = FlowRuntime(
+        kube_factory=lambda: connect(access.connection),
+        alerts=AlertSources(
+            record=ReceiverRecordChecker(deployment_ids.values()),
+            alertmanager=AlertmanagerChecker(alertmanager_url) if alertmanager_url else None,
+        ),
+        notifier=slack.notifier() if slack else LogNotifier(),
+        backup_dir=backup_dir,
     )
     executor = WarmExecutor(
-        flows_by_deployment(specs, deployment_ids), heartbeat_seconds=heartbeat_seconds
+        flows_by_deployment(specs, deployment_ids),
+        heartbeat_seconds=heartbeat_seconds,
+        runtime=runtime,
     )
     sweeper = ApprovalSweeper(deployment_ids.values())
     dispatcher = PrefectDispatcher(
@@ -130,7 +133,8 @@ class SlackApprovals:
 
     Attributes:
         credentials: The Slack app's token, signing secret and channel.
-        approvers: Slack user IDs allowed to answer; empty: anyone in the channel.
+        approvers: Slack user and user group IDs who may answer requests whose runbook names
+            no approvers; empty: anyone who can see the message.
         ui_url: The Prefect UI, linked from each message.
     """
 
@@ -144,7 +148,9 @@ class SlackApprovals:
 
     def notifier(self) -> SlackNotifier:
         """What flows tell about requests and answers."""
-        return SlackNotifier(self.channel(), ui_url=self.ui_url)
+        return SlackNotifier(
+            self.channel(), ui_url=self.ui_url, default_approvers=tuple(sorted(self.approvers))
+        )
 
     def route(self, launcher: RunLauncher | None = None) -> Route:
         """``POST /slack/interactions``, the Slack app's Interactivity request URL.
@@ -157,6 +163,7 @@ class SlackApprovals:
             channel=self.channel(),
             approvers=self.approvers,
             launcher=launcher,
+            ui_url=self.ui_url,
         )
         return Route("/slack/interactions", actions.handle, methods=["POST"])
 
@@ -168,10 +175,21 @@ async def _check_kubernetes(kube: Kube) -> None:
         raise NotReadyError(f"Kubernetes API: {error}") from error
 
 
-def _slack_approvals(settings: EngineSettings, *, ui_url: str) -> SlackApprovals | None:
+def slack_approvals(settings: EngineSettings, *, ui_url: str) -> SlackApprovals | None:
+    """Slack approvals as the settings configure them (None: the Prefect UI only).
+
+    With no approver list, says at start-up who may then answer.
+    """
     credentials = settings.slack_credentials()
     if credentials is None:
         return None
+    if not settings.slack_approver_ids:
+        logger.warning(
+            "RUNBOOKS_SLACK_APPROVERS is empty: anyone who can see the approvals channel %s "
+            "(any workspace member, if it is public) may answer the requests of runbooks that "
+            "name no approvers; set it to Slack user or user group IDs to limit that",
+            credentials.channel,
+        )
     return SlackApprovals(credentials, approvers=settings.slack_approver_ids, ui_url=ui_url)
 
 
@@ -203,7 +221,7 @@ def engine_banner(
         ]
     lines += [
         f"  cluster    : {access.description}",
-        f"  Prefect UI : {api_url.removesuffix('/api')}",
+        f"  Prefect UI : {ui_address(api_url)}",
         f"  webhook    : {webhook}  (token in {settings.webhook_token_file})",
         f"  flows      : {', '.join(sorted(engine.deployment_ids))}",
         f"  approvals  : {_approvals_line(settings)}",
@@ -211,6 +229,15 @@ def engine_banner(
         bar,
     ]
     return "\n".join(lines)
+
+
+def ui_address(api_url: str) -> str:
+    """Where a person opens the Prefect UI: ``PREFECT_UI_URL`` when set, else beside the API.
+
+    In a cluster the API URL is an in-cluster name nobody's browser resolves; the UI's public
+    address (its Ingress) is then given as ``PREFECT_UI_URL``, as Prefect itself reads it.
+    """
+    return os.environ.get("PREFECT_UI_URL") or api_url.removesuffix("/api")
 
 
 def _approvals_line(settings: EngineSettings) -> str:
@@ -230,12 +257,22 @@ def run_up(settings: EngineSettings) -> int:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     keep_results_in(settings.state_dir / "results")
     try:
-        auth = webhook_auth(settings, generate=True)
-        with (
-            cluster_access(settings) as access,
-            prefect_api(settings.state_dir, ui=True, port=settings.prefect_port) as api_url,
-        ):
-            return asyncio.run(_serve(settings, access, auth=auth, api_url=api_url))
+        with stop_on_signals():
+            auth = webhook_auth(settings, generate=True)
+            with (
+                cluster_access(settings) as access,
+                prefect_api(
+                    settings.state_dir,
+                    ui=True,
+                    port=settings.prefect_port,
+                    startup_timeout=settings.prefect_start_timeout_seconds,
+                    allow_embedded_in_cluster=settings.allow_embedded_prefect,
+                ) as api_url,
+            ):
+                return asyncio.run(_serve(settings, access, auth=auth, api_url=api_url))
+    except StopRequested as stop:
+        print(f"engine stopped ({stop.signal.name})", flush=True)
+        return 0
     except (CredentialsError, ConfigurationError, CatalogError, PrefectServerError) as error:
         print(f"error: {error}")
         return 2
@@ -251,8 +288,8 @@ async def _serve(
         alertmanager_url=settings.alertmanager_url,
         heartbeat_seconds=settings.run_heartbeat_seconds,
         unresponsive_after_seconds=settings.unresponsive_after_seconds,
-        slack=_slack_approvals(settings, ui_url=api_url.removesuffix("/api")),
-        backup_dir=settings.state_dir / "backups",
+        slack=slack_approvals(settings, ui_url=ui_address(api_url)),
+        backup_dir=settings.backup_folder,
     )
     config = uvicorn.Config(
         engine.app,

@@ -13,6 +13,8 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
+from engine.settings import EngineSettings
+
 BUSY_RETRY_SECONDS = 60.0
 
 
@@ -42,3 +44,11 @@ async def create_run_by_hand(client: PrefectClient, deployment_id: UUID, **optio
                 if exc.response.status_code != 503 or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(random.uniform(0.02, 0.2))
+
+
+def prefect_start_timeout() -> float:
+    """How long tests wait for a fresh Prefect server: the engine's setting, generous by default.
+
+    ``RUNBOOKS_PREFECT_START_TIMEOUT_SECONDS`` raises it on a slow or busy machine.
+    """
+    return EngineSettings().prefect_start_timeout_seconds

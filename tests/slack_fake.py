@@ -79,8 +79,10 @@ class FakeSlack:
 
     Use as ``with FakeSlack(token="xoxb-test") as slack:`` and point a client at it with
     ``WebClient(token="xoxb-test", base_url=slack.base_url)``. Implements ``auth.test``,
-    ``chat.postMessage``, ``chat.update`` and ``chat.postEphemeral``; any other method answers
-    ``unknown_method``. Every call is recorded, whatever it is answered.
+    ``chat.postMessage`` (``thread_ts`` for a reply), ``chat.update``, ``chat.delete``,
+    ``chat.postEphemeral`` and ``usergroups.users.list`` (groups given with
+    `add_user_group`); any other method answers ``unknown_method``. Every call is recorded,
+    whatever it is answered.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class FakeSlack:
         self._calls: list[SlackCall] = []
         self._messages: dict[str, list[dict[str, Any]]] = {}
         self._failures: dict[str, deque[_Failure]] = {}
+        self._user_groups: dict[str, list[str]] = {}
         self._last_ts_us = 0
         self._stack: ExitStack | None = None
         self._base_url: str | None = None
@@ -111,6 +114,8 @@ class FakeSlack:
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
+            "chat.delete": self._delete,
+            "usergroups.users.list": self._user_group_members,
         }
         self._app = Starlette(
             routes=[Route("/api/{method}", self._endpoint, methods=["GET", "POST"])]
@@ -161,6 +166,11 @@ class FakeSlack:
         with self._lock:
             # Copies, so a test holding one sees no later update and cannot alter the fake.
             return copy.deepcopy(self._messages.get(channel, []))
+
+    def add_user_group(self, group: str, members: Collection[str]) -> None:
+        """Make user group ``group`` (an ID, S...) exist with ``members`` (user IDs)."""
+        with self._lock:
+            self._user_groups[group] = list(members)
 
     def fail_next(
         self,
@@ -302,6 +312,22 @@ class FakeSlack:
             "text": stored["text"],
             "message": _as_posted(stored),
         }
+
+    def _delete(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = body.get("channel")
+        if channel not in self._known_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        kept = [m for m in self._messages.get(channel, []) if m["ts"] != body.get("ts")]
+        if len(kept) == len(self._messages.get(channel, [])):
+            return {"ok": False, "error": "message_not_found"}
+        self._messages[channel] = kept
+        return {"ok": True, "channel": channel, "ts": body["ts"]}
+
+    def _user_group_members(self, body: dict[str, Any]) -> dict[str, Any]:
+        members = self._user_groups.get(str(body.get("usergroup")))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(members)}
 
     def _post_ephemeral(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("channel") not in self._known_channels:

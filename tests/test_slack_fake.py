@@ -230,3 +230,16 @@ def test_base_url_is_usable_only_while_serving() -> None:
         assert fake.base_url.endswith("/api/")
     with pytest.raises(RuntimeError):
         _ = fake.base_url
+
+
+def test_a_user_groups_members_are_listed_and_an_unknown_group_is_refused(
+    slack: FakeSlack, client: WebClient
+) -> None:
+    slack.add_user_group("S0ONCALL", ["U1", "U2"])
+
+    listed = client.usergroups_users_list(usergroup="S0ONCALL")
+    with pytest.raises(SlackApiError) as refused:
+        client.usergroups_users_list(usergroup="S0NOPE")
+
+    assert listed["users"] == ["U1", "U2"]
+    assert refused.value.response["error"] == "no_such_subteam"

@@ -9,8 +9,7 @@ from runbooks import CatalogError, format_table, load_catalog, validate_catalog
 
 
 def _known_deployments() -> dict[str, frozenset[str]]:
-    from engine.deployments import deployment_parameters
-    from engine.registry import product_deployments
+    from engine.deployments import deployment_parameters, product_deployments
 
     return deployment_parameters(product_deployments())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,7 +12,9 @@ from typing import Any
 
 import httpx
 
-from engine.auth import WebhookAuth
+from engine.intake.auth import WebhookAuth
+from engine.intake.credentials import CredentialsError, webhook_auth
+from engine.settings import EngineSettings
 from integrations.alertmanager import ZERO_TIME, WebhookAlert, WebhookNotification
 from integrations.alertmanager.fingerprint import fingerprint_labels
 
@@ -193,3 +196,43 @@ def _read_memory(memory: Path) -> dict[str, Any]:
         # A damaged memory only costs the startsAt of earlier fires; start afresh.
         return {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+def parse_labels(pairs: list[str]) -> dict[str, str]:
+    """Turn ``k=v`` arguments into a label map.
+
+    Raises:
+        ValueError: an argument is not ``key=value``; the message names it and the fix.
+    """
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--label {pair!r}: expected key=value, e.g. --label namespace=shop")
+        labels[key] = value
+    return labels
+
+
+def run_fire(args: argparse.Namespace, settings: EngineSettings) -> int:
+    """Send the alert (firing, or resolved with ``--resolve``) and print the engine's answer."""
+    try:
+        labels = parse_labels(args.label)
+        auth = webhook_auth(settings)
+    except (ValueError, CredentialsError) as error:
+        print(f"error: {error}")
+        return 2
+    url = args.url or f"http://{settings.listen_host}:{settings.listen_port}/alertmanager"
+    try:
+        summary = fire_alert(
+            url,
+            alertname=args.alertname,
+            labels=labels,
+            resolve=args.resolve,
+            auth=auth,
+            memory=settings.state_dir / "fired-alerts.json",
+        )
+    except httpx.HTTPError as error:
+        print(f"error: cannot reach the engine at {url}: {error} (is `runbooks up` running?)")
+        return 1
+    print(summary.describe())
+    return 0 if summary.accepted else 1

@@ -9,6 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
+from engine.cluster_access import SIMULATOR_MISSING
+
 
 def wait_for_interrupt() -> None:
     """Block until Ctrl-C or SIGTERM."""
@@ -38,10 +40,11 @@ def sim_banner(url: str, *, scenario: str, nodes: int, admin: Path, engine: Path
 
 def run_sim(args: argparse.Namespace) -> int:
     """Serve the simulated cluster until interrupted, writing kubeconfigs for admin and engine."""
-    from simcluster.rbac import RbacPolicy
-    from simcluster.scenarios import SCENARIOS, build_cluster
-    from simcluster.server import DEPLOY_RBAC_DIR, SimServer
-
+    try:
+        from simcluster import DEPLOY_RBAC_DIR, SCENARIOS, RbacPolicy, SimServer, build_cluster
+    except ModuleNotFoundError:
+        print(f"error: {SIMULATOR_MISSING}")
+        return 2
     if args.scenario not in SCENARIOS:
         known = ", ".join(sorted(SCENARIOS))
         print(f"error: --scenario: unknown scenario {args.scenario!r}; pick one of: {known}")
@@ -66,8 +69,11 @@ def run_sim(args: argparse.Namespace) -> int:
 
 def run_scenarios(args: argparse.Namespace) -> int:
     """Print the simulated cluster's named scenarios."""
-    from simcluster.scenarios import SCENARIOS
-
+    try:
+        from simcluster import SCENARIOS
+    except ModuleNotFoundError:
+        print(f"error: {SIMULATOR_MISSING}")
+        return 2
     width = max(len(name) for name in SCENARIOS)
     for name, scenario in SCENARIOS.items():
         print(f"{name:<{width}}  {scenario.description}")

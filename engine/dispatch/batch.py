@@ -6,6 +6,12 @@ and one read of what it created. Every created run carries the batch's nonce in 
 the read also tells a run this batch inserted from one another replica inserted for the same key
 an instant before (Prefect answers both with the run's id).
 
+On PostgreSQL two replicas may insert the same keys at once (an alert delivered to both): each
+insert of a key another open transaction holds waits for it, so each bulk create inserts its
+runs in key order, and the waits never close a circle (a deadlock, which fails one whole
+transaction). Prefect still answers a bulk create whose transaction failed with its runs
+"created": only the runs read back are taken as persisted, the others are sent again.
+
 SQLite lets one writer in at a time and fails the others' inserts with "database is locked";
 Prefect's bulk create reports that per run. Such runs are sent again after a short back-off
 until the deadline; the runs that made it are answered meanwhile, the rest raise
@@ -22,25 +28,37 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import PrefectClient
+from prefect.client.orchestration.routes import ServerRoutes
 from prefect.client.schemas.actions import DeploymentFlowRunCreate
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterIdempotencyKey,
+)
 from prefect.client.schemas.objects import FlowRun
 from prefect.states import Scheduled, to_state_create
 
-from engine.bulk_runs import BulkFailure, create_runs, read_runs, read_runs_by_key
-from engine.cooldown import CooldownHold, read_recent_runs
+from engine.dispatch.batch_plan import Create, Decision, Existing, Held, SameAs, plan_submits
+from engine.dispatch.cooldown import CooldownHold, read_recent_runs
 from engine.handoff import HandoffUnavailableError, RunHandle, RunRejectedError, RunRequest
-from engine.run_tagging import run_labels, run_tags
-from engine.submit_plan import Create, Decision, Existing, Held, SameAs, plan_submits
+from flows.run_identity import run_labels, run_tags
 
 #: The run context entry holding the nonce of the batch that created the run.
 NONCE_KEY = "runbooks_batch"
 FIRST_BACKOFF = 0.05
 LONGEST_BACKOFF = 1.0
+#: Prefect's largest page, and the most runs its bulk create takes in one call.
+PAGE = 200
+BULK_CREATE_LIMIT = 100
+#: Not in the client's route list (the client has no bulk-create method), served since 3.5.
+BULK_CREATE_ROUTE = cast(ServerRoutes, "/deployments/{id}/create_flow_run/bulk")
+#: Prefect's per-run errors that retrying cannot fix: the request itself is wrong.
+PERMANENT_ERRORS = ("Parameter validation failed", "Invalid schema", "Parameter schema", "Cannot")
 
 
 class _TransientError(HandoffUnavailableError):
@@ -79,7 +97,7 @@ async def submit_batch(
         writes: Held around the bulk create, so this process writes one thing at a time.
         deadline: When to stop sending again and report the rest unavailable.
         validated: Deployments whose runs' parameters the caller has checked against their
-            schema (`engine.parameter_check`): Prefect is asked not to check them again.
+            schema (`engine.dispatch.parameter_check`): Prefect is asked not to check them again.
     """
     result = BatchResult(handles=[_TransientError("not sent")] * len(requests))
     pending = list(range(len(requests)))
@@ -125,11 +143,14 @@ async def _submit_once(
             validated=validated,
         )
     run_ids = [outcome for outcome in outcomes if isinstance(outcome, UUID)]
-    new_runs = [
-        run for run in await read_runs(client, run_ids) if run.context.get(NONCE_KEY) == nonce
-    ]
+    persisted = await read_runs(client, run_ids)
+    new_runs = [run for run in persisted if run.context.get(NONCE_KEY) == nonce]
     ours = {run.id for run in new_runs}
-    made = dict(zip(to_create, outcomes, strict=True))
+    found = {run.id for run in persisted}
+    made = {
+        index: outcome if not isinstance(outcome, UUID) or outcome in found else _NOT_PERSISTED
+        for index, outcome in zip(to_create, outcomes, strict=True)
+    }
     handles = [
         _handle(index, request, decision, made=made, ours=ours)
         for index, (request, decision) in enumerate(zip(requests, decisions, strict=True))
@@ -149,7 +170,9 @@ async def _create(
     for index, request in enumerate(requests):
         by_deployment.setdefault(deployments[request.deployment], []).append(index)
     outcomes: list[UUID | BulkFailure] = [BulkFailure("not sent", permanent=False)] * len(requests)
-    for deployment_id, indices in by_deployment.items():
+    for deployment_id, arrived in by_deployment.items():
+        # In key order, as every replica inserts them (see the module's docstring).
+        indices = sorted(arrived, key=lambda i: requests[i].idempotency_key)
         bodies = [
             _create_body(requests[i], nonce=nonce, validated=requests[i].deployment in validated)
             for i in indices
@@ -232,3 +255,85 @@ def _handle(
 def _held(request: RunRequest, hold: CooldownHold) -> RunHandle:
     message = hold.message(request.cooldown_key or "", request.cooldown_seconds or 0)
     return RunHandle(flow_run_id=hold.run_id, created=False, suppressed=message)
+
+
+@dataclass(frozen=True)
+class BulkFailure:
+    """Prefect refused one run of a bulk create.
+
+    Attributes:
+        error: Prefect's reason.
+        permanent: True when the run itself is wrong (its parameters); False when the server
+            failed and a retry may succeed.
+    """
+
+    error: str
+    permanent: bool
+
+
+_NOT_PERSISTED = BulkFailure(
+    "Prefect answered the run created, but its transaction failed", permanent=False
+)
+
+
+async def read_runs_by_key(client: PrefectClient, keys: Collection[str]) -> dict[str, FlowRun]:
+    """The runs persisted under any of ``keys``, by idempotency key (any age, any state)."""
+    ordered = sorted(keys)
+    found: dict[str, FlowRun] = {}
+    for first in range(0, len(ordered), PAGE):
+        chunk = ordered[first : first + PAGE]
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(idempotency_key=FlowRunFilterIdempotencyKey(any_=chunk)),
+            limit=PAGE,
+        )
+        found.update((run.idempotency_key, run) for run in runs if run.idempotency_key)
+    return found
+
+
+async def read_runs(client: PrefectClient, run_ids: Collection[UUID]) -> list[FlowRun]:
+    """The runs with these ids."""
+    ordered = list(run_ids)
+    runs: list[FlowRun] = []
+    for first in range(0, len(ordered), PAGE):
+        chunk = ordered[first : first + PAGE]
+        runs += await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=chunk)), limit=PAGE
+        )
+    return runs
+
+
+async def create_runs(
+    client: PrefectClient, deployment_id: UUID, bodies: Sequence[dict[str, Any]]
+) -> list[UUID | BulkFailure]:
+    """Create runs of one deployment, ``BULK_CREATE_LIMIT`` per call, each call one transaction.
+
+    Args:
+        client: The Prefect API.
+        deployment_id: The deployment.
+        bodies: ``DeploymentFlowRunCreate`` documents, with idempotency keys: a key that already
+            has a run answers with that run's id.
+
+    Returns:
+        Per body, in order: the run's id, or why Prefect refused it.
+
+    Raises:
+        httpx.HTTPStatusError: Prefect refused the whole call.
+    """
+    outcomes: list[UUID | BulkFailure] = []
+    for first in range(0, len(bodies), BULK_CREATE_LIMIT):
+        chunk = list(bodies[first : first + BULK_CREATE_LIMIT])
+        response = await client.request(
+            "POST", BULK_CREATE_ROUTE, path_params={"id": deployment_id}, json=chunk
+        )
+        results = response.json()["results"]
+        if len(results) != len(chunk):
+            raise ValueError(f"Prefect answered {len(results)} results for {len(chunk)} runs")
+        outcomes += [_outcome(result) for result in results]
+    return outcomes
+
+
+def _outcome(result: dict[str, Any]) -> UUID | BulkFailure:
+    if result.get("status") == "CREATED" and result.get("flow_run_id"):
+        return UUID(result["flow_run_id"])
+    error = str(result.get("error") or "no reason given")
+    return BulkFailure(error=error, permanent=error.startswith(PERMANENT_ERRORS))

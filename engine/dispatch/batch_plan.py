@@ -21,7 +21,7 @@ from uuid import UUID
 
 from prefect.client.schemas.objects import FlowRun
 
-from engine.cooldown import CooldownHold, find_hold
+from engine.dispatch.cooldown import CooldownHold, find_hold
 from engine.handoff import RunRequest
 
 

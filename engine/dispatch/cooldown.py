@@ -33,18 +33,14 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.sorting import FlowRunSort
 
-COOLDOWN_TAG_PREFIX = "cooldown:"
+from flows.run_identity import cooldown_keys, cooldown_tag
+
 #: Most runs of one key read per check, newest first. Within a window a key has one counting run
 #: (the next is held back) plus any cancelled unstarted ones, so this only matters for alerts
 #: flapping more than this often within one cooldown.
 RECENT_RUNS_LIMIT = 20
 #: Keys asked in one read: their limits add up to Prefect's largest page (200).
 KEYS_PER_READ = 10
-
-
-def cooldown_tag(key: str) -> str:
-    """The tag shared by the runs of one cooldown key."""
-    return f"{COOLDOWN_TAG_PREFIX}{key}"
 
 
 def recent_runs_filter(keys: Collection[str], *, since: datetime) -> FlowRunFilter:
@@ -125,9 +121,8 @@ async def read_recent_runs(
                 found[key] = await _read_recent(client, [key], since=since, limit=RECENT_RUNS_LIMIT)
             continue
         for run in runs:
-            for tag in run.tags:
-                key = tag.removeprefix(COOLDOWN_TAG_PREFIX)
-                if key != tag and key in found:
+            for key in cooldown_keys(run.tags):
+                if key in found:
                     found[key].append(run)
     return found
 

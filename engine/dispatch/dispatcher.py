@@ -3,18 +3,20 @@
 Where the catalog's limits are enforced:
 - cooldown per target, here: a run with a cooldown key is tagged ``cooldown:<key>``; before
   creating one, the dispatcher reads that tag's recent runs and, when one counts (see
-  `engine.cooldown`), creates nothing and returns it with ``suppressed`` set. Requests are
-  handled in batches, one batch at a time (`engine.batcher`, `engine.submit_plan`), so two
-  episodes of one key arriving together create one run; two replicas submitting different
+  `engine.dispatch.cooldown`), creates nothing and returns it with ``suppressed`` set.
+  Requests are handled in batches, one batch at a time (`engine.dispatch.group_commit`,
+  `engine.dispatch.batch_plan`), so two episodes of one key arriving together create one run;
+  two replicas submitting different
   episodes of one key in the same few milliseconds can still both create (the check and the
   create are two calls); the executor then still runs them one after the other when they share a
   concurrency key (as the shipped catalog's runbooks do).
-- concurrency per target, in the executor (`engine.executor`): runs are tagged
+- concurrency per target, in the executor (`engine.execution.executor`): runs are tagged
   ``target:<concurrency_key>`` and none is claimed while another run with its tag is active.
 
-What a batch costs is in `engine.run_batches`: a few calls whatever its size, so a storm of alerts
-becomes a few large writes instead of many small ones contending for SQLite's single writer.
-Redeliveries of keys this process has seen persisted cost no call at all (`engine.known_runs`).
+What a batch costs is in `engine.dispatch.batch`: a few calls whatever its size, so a storm of
+alerts becomes a few large writes instead of many small ones contending for SQLite's single
+writer. Redeliveries of keys this process has seen persisted cost no call at all
+(`engine.dispatch.known_runs`).
 
 Resolutions are recorded before anything is cancelled, because cancelling is only airtight for
 Scheduled runs (Prefect then refuses Pending, so no executor claims them). Prefect accepts
@@ -31,7 +33,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
 from uuid import UUID
 
 import httpx
@@ -42,48 +43,41 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
     FlowRunFilterTags,
 )
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import StateType
 from prefect.exceptions import Abort
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL
 from prefect.states import Cancelled
 from prefect.utilities.engine import propose_state
 
-from engine.alert_record import (
+from engine.dispatch.alert_record import (
     AlertResolution,
     is_alert_firing,
     record_resolution,
 )
-from engine.batcher import Batcher
+from engine.dispatch.batch import submit_batch
+from engine.dispatch.group_commit import Batcher
+from engine.dispatch.known_runs import KnownRuns
+from engine.dispatch.parameter_check import ParameterCheck
 from engine.handoff import (
     HandoffUnavailableError,
     ResolvedAlert,
     RunHandle,
+    RunLauncher,
     RunRejectedError,
     RunRequest,
 )
-from engine.known_runs import KnownRuns
-from engine.parameter_check import ParameterCheck
-from engine.run_batches import submit_batch
-from engine.run_tagging import episode_tag, resolved_message
+from flows.run_identity import as_utc, episode_tag
 
 logger = logging.getLogger(__name__)
 
 #: States of a run that has not started acting yet: a resolution cancels these. Paused runs wait
-#: at an approval gate: engine.approvals withdraws their request instead, so the flow itself
+#: at an approval gate: engine.approvals.sweeper withdraws their request instead, so the flow itself
 #: ends as alert_resolved and writes its report.
 WAITING_STATES = frozenset({StateType.SCHEDULED, StateType.PENDING})
 
 
 class UnknownDeploymentError(RunRejectedError):
     """A request names a deployment the engine did not register (a catalog/config error)."""
-
-
-class RunLauncher(Protocol):
-    """Starts a freshly created run right away (the warm executor)."""
-
-    def launch(self, flow_run: FlowRun) -> None:
-        """Claim and run ``flow_run`` in the background; returns at once."""
-        ...
 
 
 class PrefectDispatcher:
@@ -117,7 +111,7 @@ class PrefectDispatcher:
             ready_timeout: Longest a readiness check may take.
             known_runs: Keys seen persisted, answered without a call; default: a new one.
             parameter_checks: Parameter checks by deployment name: runs of these are checked
-                here (`engine.parameter_check`) rather than by Prefect's server.
+                here (`engine.dispatch.parameter_check`) rather than by Prefect's server.
         """
         self._deployments = dict(deployments)
         self._launcher = launcher
@@ -143,7 +137,8 @@ class PrefectDispatcher:
 
         When a recent run of the request's cooldown key holds it back, creates nothing and
         returns that run with ``suppressed`` saying why. A key this process has already seen
-        persisted is answered at once; the others join the next batch (see `engine.batcher`).
+        persisted is answered at once; the others join the next batch
+        (see `engine.dispatch.group_commit`).
         """
         if request.deployment not in self._deployments:
             raise UnknownDeploymentError(f"deployment {request.deployment!r} is not registered")
@@ -161,7 +156,7 @@ class PrefectDispatcher:
     async def _submit_batch(
         self, requests: Sequence[RunRequest]
     ) -> list[RunHandle | BaseException]:
-        """Hand one batch to Prefect (`engine.run_batches`), remember and start its runs."""
+        """Hand one batch to Prefect (`engine.dispatch.batch`), remember and start its runs."""
         deadline = time.monotonic() + self._timeout
         async with self._available(f"hand off {len(requests)} alert(s)") as client:
             result = await submit_batch(
@@ -266,3 +261,8 @@ async def _cancel(client: PrefectClient, flow_run_id: UUID, message: str) -> boo
         logger.info("run %s was not cancelled: it moved on meanwhile", flow_run_id)
         return False
     return state.is_cancelled()
+
+
+def resolved_message(alert: ResolvedAlert) -> str:
+    """The state message of a run cancelled because its alert resolved."""
+    return f"Alert {alert.alertname} resolved at {as_utc(alert.ends_at).isoformat()}; not needed."

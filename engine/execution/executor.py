@@ -5,13 +5,22 @@ submit and the poller) race for one Scheduled run, exactly one claim wins, and o
 runs the flow, on a daemon thread of this process, through Prefect's own flow engine with the
 existing run (its deployment, parameters and UI view are kept).
 
+Prefect also accepts Pending after a Failed, Crashed or Completed state (a re-run), so a claim
+made on a stale view of a run another replica ran to its end meanwhile would run it again. A
+claim from Scheduled is told apart by the scheduled time Prefect copies onto its Pending state;
+any other claim is handed back (`_reopened`), and the run's final state restored. Each claim
+names the engine that made it (host and process), which the run's state history shows.
+
+A run whose engine went away mid-run is rescheduled and claimed by a live replica, once
+(`engine.execution.takeover`).
+
 One run per target: a run tagged ``target:<concurrency_key>`` is not claimed while another run
-with that tag is Pending, Running or Cancelling anywhere (`engine.targets`, one API call); it
-stays Scheduled, the wait is logged once, and the poller retries it (next poll, or at once when
-a run with a target finishes here). Here check and claim are serialized per key; across
+with that tag is Pending, Running or Cancelling anywhere (`engine.execution.targets`, one API
+call); it stays Scheduled, the wait is logged once, and the poller retries it (next poll, or at
+once when a run with a target finishes here). Here check and claim are serialized per key; across
 replicas two claims within one round trip can both win (the dispatcher's cooldown makes that
 rare: this is no distributed lock). A killed engine's run holds its target until
-`engine.unresponsive_runs` marks it Crashed. Runs started by hand carry no ``target:`` tag.
+`engine.execution.heartbeats` marks it Crashed. Runs started by hand carry no ``target:`` tag.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import os
+import socket
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -36,10 +47,12 @@ from prefect.flow_engine import run_flow
 from prefect.states import Crashed, Pending
 from prefect.utilities.engine import propose_state
 
-from engine.daemon_thread import in_daemon_thread
-from engine.run_records import flush_run_records
-from engine.targets import TargetGate, target_key
-from engine.unresponsive_runs import with_heartbeats
+from engine.execution.heartbeats import CRASH_MESSAGE_START, with_heartbeats
+from engine.execution.run_threads import flush_run_records, in_daemon_thread
+from engine.execution.takeover import Takeover, claim_message
+from engine.execution.targets import TargetGate
+from flows.run_identity import target_key
+from flows.runtime import FlowRuntime, use_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +62,18 @@ QUEUE_FACTOR = 4
 #: A run seen Scheduled longer ago than this is read again before it is claimed.
 STALE_AFTER_SECONDS = 0.5
 
+#: This engine in the runs' states: the pod's name in a cluster, and the process.
+ENGINE_NAME = f"{socket.gethostname()}/{os.getpid()}"
+
+#: How the message of a run a stopping engine marks Crashed begins (kept across versions: a
+#: replica takes over the runs of one stopped in a rolling update).
+SHUTDOWN_MESSAGE_START = "The runbook engine stopped while this run was in progress"
 SHUTDOWN_MESSAGE = (
-    "The runbook engine stopped while this run was in progress; it did not finish. "
-    "Check the target, then start the deployment again from the Prefect UI if still needed."
+    f"{SHUTDOWN_MESSAGE_START}; it did not finish. Another replica of the engine takes it over; "
+    "if none does, check the target, then start the deployment again from the Prefect UI."
 )
+#: How the messages of runs Crashed because their engine went away begin.
+ABANDONED = (CRASH_MESSAGE_START, SHUTDOWN_MESSAGE_START)
 
 
 class UnsupportedFlowError(ValueError):
@@ -85,6 +106,7 @@ class WarmExecutor:
         poll_interval: float = 2.0,
         shutdown_grace: float = 30.0,
         heartbeat_seconds: int | None = None,
+        runtime: FlowRuntime | None = None,
     ) -> None:
         """Create an executor.
 
@@ -96,7 +118,9 @@ class WarmExecutor:
             shutdown_grace: Seconds ``stop`` lets running flows finish before marking them
                 Crashed.
             heartbeat_seconds: Seconds between a running flow's heartbeat events (what
-                ``engine.unresponsive_runs`` watches); None keeps Prefect's setting.
+                ``engine.execution.heartbeats`` watches); None keeps Prefect's setting.
+            runtime: What every flow run acts through (its own, per run); None: flows build
+                one from ``RUNBOOKS_*`` settings.
         """
         for flow in flows.values():
             if flow.isgenerator:
@@ -106,6 +130,7 @@ class WarmExecutor:
         self._poll_interval = poll_interval
         self._shutdown_grace = shutdown_grace
         self._heartbeat_seconds = heartbeat_seconds
+        self._runtime = runtime
         self._active: dict[UUID, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(max_runs)
         self._claimed: set[UUID] = set()
@@ -116,6 +141,7 @@ class WarmExecutor:
         self._settings: SettingsContext | None = None
         self._poller: asyncio.Task[None] | None = None
         self._stopping = False
+        self._takeover = Takeover(flows, engine=ENGINE_NAME, abandoned=ABANDONED)
 
     @property
     def active_runs(self) -> frozenset[UUID]:
@@ -153,7 +179,11 @@ class WarmExecutor:
         )
         if len(runs) < limit:  # every due run seen: the waiting ones missing have left
             self._targets.keep_only(run.id for run in runs)
-        return [run.id for run in runs[: max(free, 0) + ahead] if self._launch(run)]
+        launched = [run.id for run in runs[: max(free, 0) + ahead] if self._launch(run)]
+        # Only with a slot to spare: a busy replica leaves abandoned runs to an idle one.
+        spare = free - len(launched)
+        abandoned = await self._takeover.reschedule_abandoned(client, limit=spare)
+        return launched + [run.id for run in abandoned if self._launch(run)]
 
     async def stop(self) -> None:
         """Stop polling, let running flows finish for ``shutdown_grace`` s, mark the rest Crashed.
@@ -251,7 +281,11 @@ class WarmExecutor:
                         return None
                 if key is not None and await self._targets.is_busy(client, flow_run, key):
                     return None
-                state = await propose_state(client, Pending(), flow_run_id=flow_run.id)
+                claim: State[Any] = Pending(message=claim_message(ENGINE_NAME))
+                state = await propose_state(client, claim, flow_run_id=flow_run.id)
+                if state.is_pending() and state.state_details.scheduled_time is None:
+                    await self._reopened(client, flow_run.id, claim=state)
+                    return None
         except Abort:
             logger.debug("flow run %s was claimed elsewhere", flow_run.id)
             return None
@@ -264,11 +298,31 @@ class WarmExecutor:
         flow_run.state = state
         return flow_run
 
+    async def _reopened(
+        self, client: PrefectClient, flow_run_id: UUID, *, claim: State[Any]
+    ) -> None:
+        """Hand back a claim that reopened a run already ended: restore the state it replaced."""
+        states = await client.read_flow_run_states(flow_run_id)
+        index = next((i for i, state in enumerate(states) if state.id == claim.id), len(states))
+        ended = states[index - 1] if 0 < index <= len(states) else None
+        logger.warning(
+            "flow run %s had ended (%s) when this engine claimed it; not run again",
+            flow_run_id,
+            ended.name if ended else "state unknown",
+        )
+        if ended is None or not ended.is_final():
+            await self._mark_crashed(flow_run_id, "The runbook engine reopened this ended run.")
+            return
+        restored = State(type=ended.type, name=ended.name, message=ended.message, data=ended.data)
+        # Forced: the run is back where it was, whatever the rules for a fresh transition say.
+        await client.set_flow_run_state(flow_run_id, restored, force=True)
+
     def _execute(self, flow: Flow[..., Any], flow_run: FlowRun) -> State[Any] | None:
         assert self._settings is not None  # set by start
         # A fresh thread has no settings of its own; give it the engine's (its API URL).
         context = SettingsContext(profile=self._settings.profile, settings=self._settings.settings)
-        with context:
+        runtime = use_runtime(self._runtime) if self._runtime else contextlib.nullcontext()
+        with context, runtime:
             outcome = run_flow(flow, flow_run=flow_run, return_type="state")
             if inspect.iscoroutine(outcome):
                 outcome = asyncio.run(outcome)

@@ -23,12 +23,22 @@ from prefect.context import SettingsContext
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 from prefect.events.schemas.events import ResourceSpecification
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 
 AUTOMATION_NAME = "service-runbooks: crash unresponsive runs"
 HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
 WATCH_AFTER = frozenset({HEARTBEAT_EVENT, "prefect.flow-run.Pending", "prefect.flow-run.Running"})
 ANY_RUN_EVENT = "prefect.flow-run.*"
+#: How the message of a run the automation marked Crashed begins (`crash_message`).
+CRASH_MESSAGE_START = "No heartbeat or state change for"
+#: Looks at the stored copies before giving up; two settle every race (`ensure_automation`).
+INSTALL_ATTEMPTS = 5
+_NOT_FOUND = 404
+
+
+class AutomationInstallError(RuntimeError):
+    """The automation could not be brought to one up-to-date copy."""
 
 
 def with_heartbeats(context: SettingsContext, seconds: int | None) -> SettingsContext:
@@ -44,7 +54,7 @@ def with_heartbeats(context: SettingsContext, seconds: int | None) -> SettingsCo
 def crash_message(silent_seconds: int) -> str:
     """The message on a run the automation marks Crashed."""
     return (
-        f"No heartbeat or state change for {silent_seconds}s: the runbook engine executing "
+        f"{CRASH_MESSAGE_START} {silent_seconds}s: the runbook engine executing "
         "this run stopped (killed, out of memory, or its node lost). Marked Crashed so its "
         "target is free for the next run; check what it changed in its report before re-running."
     )
@@ -93,21 +103,49 @@ def unresponsive_run_automation(
 async def ensure_automation(client: PrefectClient, automation: AutomationCore) -> UUID:
     """Create the automation, or bring the one stored under its name up to date.
 
-    Safe to repeat and to run from several replicas at once: when a race stored it twice, every
-    replica keeps the same one (the lowest id) and removes the others.
+    Safe to repeat and to run from several replicas at once. Prefect has no upsert by name, so
+    a replica that creates a copy looks again before it settles, and every replica keeps the
+    copy with the lowest id among those it sees and removes the others. The last replica to
+    look sees every copy, so one is left; the lowest id of all is the lowest of every view that
+    holds it, so no replica removes it, and one is always left.
 
     Returns:
-        The id of the automation in force.
+        The id of the automation in force (as this replica saw it).
+
+    Raises:
+        AutomationInstallError: the stored copies kept changing under it (not seen in practice).
     """
-    stored = sorted(await client.read_automations_by_name(automation.name), key=lambda a: str(a.id))
-    if not stored:
-        return await client.create_automation(automation)
-    keep, *duplicates = stored
-    for duplicate in duplicates:
-        await client.delete_automation(duplicate.id)  # a 404 (another replica was first) is fine
-    if _definition(keep) != _definition(automation):
-        await client.update_automation(keep.id, automation)
-    return keep.id
+    for _ in range(INSTALL_ATTEMPTS):
+        stored = sorted(
+            await client.read_automations_by_name(automation.name), key=lambda a: str(a.id)
+        )
+        if not stored:
+            await client.create_automation(automation)
+            continue  # a replica starting beside this one may have created a copy too
+        keep, *duplicates = stored
+        for duplicate in duplicates:
+            await _delete_if_present(client, duplicate.id)
+        if _definition(keep) == _definition(automation):
+            return keep.id
+        try:
+            await client.update_automation(keep.id, automation)
+        except PrefectHTTPStatusError as error:
+            if error.response.status_code != _NOT_FOUND:
+                raise
+            continue  # removed meanwhile by a replica that saw a copy with a lower id
+        return keep.id
+    raise AutomationInstallError(
+        f"the automation {automation.name!r} kept changing while being installed"
+    )
+
+
+async def _delete_if_present(client: PrefectClient, automation_id: UUID) -> None:
+    # Prefect's client raises on the 404 of a copy another replica removed first.
+    try:
+        await client.delete_automation(automation_id)
+    except PrefectHTTPStatusError as error:
+        if error.response.status_code != _NOT_FOUND:
+            raise
 
 
 def _definition(automation: AutomationCore) -> dict[str, object]:

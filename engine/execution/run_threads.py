@@ -1,4 +1,7 @@
-"""Awaiting a blocking call on a daemon thread (unlike a pool's, it never holds up process exit)."""
+"""Flow runs on daemon threads: awaiting one, and flushing what Prefect buffers for them.
+
+A daemon thread, unlike a pool's, never holds up process exit.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import concurrent.futures
 import threading
 from collections.abc import Callable
 from typing import TypeVar
+
+from prefect.events.worker import EventsWorker
+from prefect.logging.handlers import APILogWorker
 
 T = TypeVar("T")
 
@@ -25,3 +31,12 @@ async def in_daemon_thread(call: Callable[[], T], *, name: str) -> T:
 
     threading.Thread(target=target, name=name, daemon=True).start()
     return await asyncio.wrap_future(future)
+
+
+def flush_run_records(timeout: float = 10.0) -> None:
+    """Send the run logs and events Prefect still buffers in this process (before stopping).
+
+    Call it from a thread without an event loop: Prefect's drain then blocks until done.
+    """
+    APILogWorker.drain_all(timeout=timeout)
+    EventsWorker.drain_all(timeout=timeout)

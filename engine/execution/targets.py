@@ -17,30 +17,17 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 
-from engine.keyed_locks import KeyedLocks
+from engine.execution.keyed_locks import KeyedLocks
+from flows.run_identity import target_tag
 
 logger = logging.getLogger(__name__)
 
-TARGET_TAG_PREFIX = "target:"
 
 #: States of a run that holds its target: claimed (Pending), acting (Running), or still acting
 #: until it notices it was cancelled (Cancelling). A run Suspended at its approval gate (Paused)
 #: does not: nothing of it runs until it is answered, and it is then Scheduled again and waits
 #: for its target like any other run.
 BUSY_STATES = frozenset({StateType.PENDING, StateType.RUNNING, StateType.CANCELLING})
-
-
-def target_tag(concurrency_key: str) -> str:
-    """The tag of the runs that act on ``concurrency_key``'s target."""
-    return f"{TARGET_TAG_PREFIX}{concurrency_key}"
-
-
-def target_key(tags: Iterable[str]) -> str | None:
-    """The concurrency key a run's tags name (the first ``target:`` tag), if any."""
-    for tag in tags:
-        if tag.startswith(TARGET_TAG_PREFIX) and len(tag) > len(TARGET_TAG_PREFIX):
-            return tag.removeprefix(TARGET_TAG_PREFIX)
-    return None
 
 
 def busy_filter(concurrency_key: str, *, other_than: UUID) -> FlowRunFilter:

@@ -7,7 +7,7 @@ import secrets
 
 from pydantic import SecretStr
 
-from engine.auth import BasicCredentials, WebhookAuth
+from engine.intake.auth import BasicCredentials, WebhookAuth
 from engine.settings import EngineSettings
 
 

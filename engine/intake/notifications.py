@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from prometheus_client import Counter
@@ -20,12 +20,20 @@ from engine.handoff import (
     RunRejectedError,
     RunRequest,
 )
-from engine.intake import AlertMatcher, Unmatched, plan_alert
-from engine.logs import alert_fields
-from engine.metrics import ReceiverMetrics
+from engine.intake.alert_plan import AlertMatcher, Unmatched, plan_alert
+from engine.intake.metrics import ReceiverMetrics
 from integrations.alertmanager import WebhookAlert, WebhookNotification
 
 Outcome = Literal["created", "duplicate", "cooldown", "refused", "unmatched", "resolved"]
+
+
+def alert_fields(fingerprint: str, *, flow_run_id: object = None, **more: object) -> dict[str, Any]:
+    """The ``extra`` of a log line about an alert: always its fingerprint and flow run id."""
+    return {
+        "fingerprint": fingerprint,
+        "flow_run_id": None if flow_run_id is None else str(flow_run_id),
+        **more,
+    }
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine.auth import WebhookAuth, is_authorized
 from engine.handoff import HandoffUnavailableError, RunDispatcher
-from engine.intake import AlertMatcher
-from engine.logs import RejectionLogGate
-from engine.metrics import ReceiverMetrics
-from engine.notifications import AlertOutcome, NotificationHandler
-from engine.request_body import BodyTooLargeError, read_limited_body
+from engine.intake.alert_plan import AlertMatcher
+from engine.intake.auth import WebhookAuth, is_authorized
+from engine.intake.metrics import ReceiverMetrics
+from engine.intake.notifications import AlertOutcome, NotificationHandler
+from engine.intake.rejection_log import RejectionLogGate
+from engine.intake.request_body import BodyTooLargeError, read_limited_body
 from integrations.alertmanager import (
     PayloadError,
     PayloadProblem,
@@ -82,10 +82,10 @@ def build_receiver(
         kubernetes_check: Readiness check of the Kubernetes API.
         clock: Epoch seconds, for latencies, the rejection log window and resolve times.
         limits: Request bounds; the defaults suit Alertmanager.
-        logger: Where to log; defaults to ``engine.receiver``.
+        logger: Where to log; defaults to ``engine.intake.receiver``.
     """
     limits = limits or ReceiverLimits()
-    log = logger or logging.getLogger("engine.receiver")
+    log = logger or logging.getLogger("engine.intake.receiver")
     metrics = ReceiverMetrics(registry)
     gate = RejectionLogGate(clock, window_seconds=limits.rejection_log_window_seconds)
     handler = NotificationHandler(

@@ -126,24 +126,41 @@ class AlertmanagerClient:
         )
         if receiver is not None:
             params = params.set("receiver", receiver)
-        try:
-            response = await self._http.get("/api/v2/alerts", params=params)
-        except httpx.HTTPError as error:
-            raise AlertmanagerUnavailableError(
-                f"GET /api/v2/alerts failed: {type(error).__name__}: {error}"
-            ) from error
-        if response.status_code >= 500:
-            raise AlertmanagerUnavailableError(
-                f"GET /api/v2/alerts answered {response.status_code}: {response.text[:200]}"
-            )
-        if response.status_code != 200:
-            raise AlertmanagerError(
-                f"GET /api/v2/alerts answered {response.status_code}: {response.text[:200]}"
-            )
+        response = await self._get("/api/v2/alerts", params=params)
         try:
             return _ALERTS.validate_json(response.content)
         except ValidationError as error:
             raise AlertmanagerError(f"unreadable answer to GET /api/v2/alerts: {error}") from error
+
+    async def version(self) -> str:
+        """Alertmanager's version (``GET /api/v2/status``): proves its API answers.
+
+        Raises:
+            AlertmanagerUnavailableError: Unreachable, timed out, or 5xx.
+            AlertmanagerError: Refused (4xx) or an unreadable answer.
+        """
+        response = await self._get("/api/v2/status")
+        try:
+            return str(response.json()["versionInfo"]["version"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise AlertmanagerError(f"unreadable answer to GET /api/v2/status: {error}") from error
+
+    async def _get(self, path: str, *, params: httpx.QueryParams | None = None) -> httpx.Response:
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as error:
+            raise AlertmanagerUnavailableError(
+                f"GET {path} failed: {type(error).__name__}: {error}"
+            ) from error
+        if response.status_code >= 500:
+            raise AlertmanagerUnavailableError(
+                f"GET {path} answered {response.status_code}: {response.text[:200]}"
+            )
+        if response.status_code != 200:
+            raise AlertmanagerError(
+                f"GET {path} answered {response.status_code}: {response.text[:200]}"
+            )
+        return response
 
     async def is_firing(self, fingerprint: str, *, labels: Mapping[str, str] | None = None) -> bool:
         """Whether the alert with this fingerprint still fires.

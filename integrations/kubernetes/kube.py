@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from integrations.kubernetes.operations.access import AccessOperations
 from integrations.kubernetes.operations.networking import NetworkingOperations
 from integrations.kubernetes.operations.pods import PodOperations
 from integrations.kubernetes.operations.workloads import WorkloadOperations
 
 
-class Kube(NetworkingOperations, PodOperations, WorkloadOperations):
+class Kube(AccessOperations, NetworkingOperations, PodOperations, WorkloadOperations):
     """Typed access to one cluster, built around an injected `kubernetes.client.ApiClient`.
 
     Every call has a timeout, retries transient failures under one `RetryPolicy`, parses the

@@ -15,7 +15,10 @@ FIXES = {
     "channel_not_found": "set RUNBOOKS_SLACK_CHANNEL to a channel ID (C...) the app can see",
     "not_in_channel": "invite the app to the channel: /invite @service-runbooks",
     "is_archived": "unarchive the channel or set RUNBOOKS_SLACK_CHANNEL to another one",
-    "missing_scope": "add the chat:write scope (deploy/slack/manifest.yaml) and reinstall",
+    "missing_scope": "add the scopes of deploy/slack/manifest.yaml (chat:write, "
+    "usergroups:read) to the Slack app and reinstall it",
+    "no_such_subteam": "the approvers name a Slack user group that does not exist: correct its "
+    "ID (S...) in the runbook's approval.approvers or in RUNBOOKS_SLACK_APPROVERS",
     "message_not_found": "the approval message was deleted; answer in the Prefect UI",
 }
 TRANSIENT_CODES = frozenset({"ratelimited", "rate_limited", "service_unavailable", "fatal_error"})
@@ -50,6 +53,9 @@ def translate(error: Exception, *, method: str) -> SlackError:
         if status == 429 or status >= 500 or code in TRANSIENT_CODES:
             return SlackUnavailableError(f"Slack {method}: {code} (HTTP {status})")
         fix = FIXES.get(code)
+        needed = error.response.get("needed")
+        if code == "missing_scope" and needed:
+            fix = f"add the scope {needed} (deploy/slack/manifest.yaml) and reinstall the app"
         return SlackRejectedError(
             code, f"Slack {method} refused: {code}" + (f" (fix: {fix})" if fix else "")
         )

@@ -33,10 +33,15 @@ class _Action(_Model):
 class _Container(_Model):
     message_ts: str | None = None
     channel_id: str | None = None
+    thread_ts: str | None = None
 
 
 class _Channel(_Model):
     id: str
+
+
+class _Message(_Model):
+    thread_ts: str | None = None
 
 
 class _BlockActions(_Model):
@@ -45,19 +50,34 @@ class _BlockActions(_Model):
     actions: list[_Action]
     container: _Container | None = None
     channel: _Channel | None = None
+    message: _Message | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ButtonPress:
-    """An Approve or Reject press on an approval message."""
+    """An Approve or Reject press on an approval message.
+
+    Attributes:
+        approve: Approve (else Reject).
+        run_id: The flow run the button answers.
+        gate: The run's gate.
+        request_id: The request the message was posted for.
+        user_id: Who pressed.
+        user_name: Their Slack handle.
+        channel: Where the message is.
+        message_ts: The message.
+        thread_ts: The thread the message is in, if any.
+    """
 
     approve: bool
     run_id: str
     gate: str
+    request_id: str
     user_id: str
     user_name: str
     channel: str | None
     message_ts: str | None
+    thread_ts: str | None = None
 
 
 def parse_button_press(body: bytes) -> ButtonPress:
@@ -83,7 +103,7 @@ def parse_button_press(body: bytes) -> ButtonPress:
     if action is None or action.value is None:
         raise InteractionError("payload.actions: no approve/reject button with a value")
     try:
-        run_id, gate = parse_button_value(action.value)
+        run_id, gate, request_id = parse_button_value(action.value)
     except ValueError as error:
         raise InteractionError(f"payload.actions[].value: {error}") from error
     container = payload.container or _Container()
@@ -91,8 +111,10 @@ def parse_button_press(body: bytes) -> ButtonPress:
         approve=action.action_id == APPROVE,
         run_id=run_id,
         gate=gate,
+        request_id=request_id,
         user_id=payload.user.id,
         user_name=payload.user.username or payload.user.name or payload.user.id,
         channel=container.channel_id or (payload.channel.id if payload.channel else None),
         message_ts=container.message_ts,
+        thread_ts=container.thread_ts or (payload.message.thread_ts if payload.message else None),
     )

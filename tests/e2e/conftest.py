@@ -51,7 +51,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         engine = ServedEngine(
             access=simulated_access(kubeconfig),
-            slack=SlackApprovals(credentials, approvers=frozenset({"U0123ABCD"})),
+            slack=SlackApprovals(
+                credentials,
+                approvers=frozenset({"U0123ABCD"}),
+                ui_url=prefect.api_url.removesuffix("/api"),
+            ),
         )
         engine.start()
         parts.callback(engine.stop)

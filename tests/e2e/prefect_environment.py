@@ -9,8 +9,9 @@ from pathlib import Path
 
 from prefect.context import refresh_global_settings_context
 
+from engine.execution.run_threads import flush_run_records
 from engine.prefect_server import PrefectServer
-from engine.run_records import flush_run_records
+from tests.prefect_runs import prefect_start_timeout
 
 _CLIENT_VARIABLES = ("PREFECT_API_URL", "PREFECT_HOME")
 
@@ -44,7 +45,7 @@ def local_prefect(
     if server_settings:
         write_server_profile(server_home, server_settings)
     saved = {name: os.environ.get(name) for name in _CLIENT_VARIABLES}
-    with PrefectServer(server_home) as server:
+    with PrefectServer(server_home, startup_timeout=prefect_start_timeout()) as server:
         os.environ["PREFECT_API_URL"] = server.api_url
         os.environ["PREFECT_HOME"] = str(state_dir / "client")
         refresh_global_settings_context()

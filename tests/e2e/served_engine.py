@@ -16,12 +16,10 @@ import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from engine.auth import WebhookAuth
 from engine.cluster_access import ClusterAccess
-from engine.deployments import DeploymentSpec
-from engine.registry import product_deployments
+from engine.deployments import DeploymentSpec, product_deployments
+from engine.intake.auth import WebhookAuth
 from engine.startup import Engine, SlackApprovals, assemble_engine
-from flows.runtime import install_runtime
 from integrations.kubernetes import KubeConnection
 from simcluster.server import listening_socket
 
@@ -53,6 +51,8 @@ class ServedEngine:
         alertmanager_url: Passed to the flows' runtime, if any.
         slack: Approvals in Slack (notifier and callback route), if any.
         port: Fixed at construction (a free port when 0).
+        unresponsive_after_seconds: Silence after which Prefect marks a run Crashed (its
+            engine died); heartbeats stay at Prefect's shortest, 30 s.
         assemble: Builds the engine instead of ``assemble_engine`` (benchmarks compose a
             receiver whose runs no executor takes); ``access`` and ``specs`` are then unused.
     """
@@ -63,6 +63,7 @@ class ServedEngine:
     alertmanager_url: str | None = None
     slack: SlackApprovals | None = None
     port: int = 0
+    unresponsive_after_seconds: int = 120
     assemble: Callable[[], Awaitable[Engine]] | None = None
     deployment_ids: dict[str, UUID] = field(default_factory=dict, init=False)
     _server: uvicorn.Server | None = field(default=None, init=False)
@@ -114,7 +115,6 @@ class ServedEngine:
         if thread is not None:
             thread.join(timeout=timeout)
         self._server = None
-        install_runtime(None)
 
     def restart(self) -> None:
         """Stop, then start a freshly assembled engine on the same port."""
@@ -151,6 +151,7 @@ class ServedEngine:
                 specs=self.specs,
                 alertmanager_url=self.alertmanager_url,
                 slack=self.slack,
+                unresponsive_after_seconds=self.unresponsive_after_seconds,
             )
         self.deployment_ids = engine.deployment_ids
         config = uvicorn.Config(

@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from engine.firing import build_notification
+from engine.commands.fire import build_notification
 from integrations.alertmanager import fingerprint_labels
 from tests.e2e.alert_stack import (
     ALERTMANAGER_MIN_TIMEOUT,

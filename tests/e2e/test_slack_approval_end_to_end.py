@@ -1,8 +1,12 @@
 """The whole path with a human in it: Alertmanager fires, the checklist proposes a fix and asks
-in Slack, a signed Approve press reaches the engine, and the fix is made."""
+in Slack, a signed Approve press reaches the engine, the fix is made, and the incident is one
+Slack thread from the request to the outcome."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
@@ -12,26 +16,43 @@ from tests.e2e.alert_stack import E2E_MARKS, MISMATCHED_SERVICE, Stack, just_now
 from tests.e2e.alertmanager_process import Alertmanager
 from tests.e2e.flow_runs import wait_until_final
 from tests.e2e.prometheus_alerts import prometheus_alert
-from tests.slack_press import press
+from tests.slack_fake import FakeSlack
+from tests.slack_press import button_of, press, requests_in, ts_of, wait_for_requests
 
 pytestmark = E2E_MARKS
 
 
-async def test_a_fix_proposed_for_an_alert_is_approved_in_slack_and_made(
+async def incident_thread(
+    slack: FakeSlack, *, about: str, within: float = 60
+) -> list[dict[str, Any]]:
+    """The thread whose parent is ``about`` something, once its last line gives the outcome."""
+    deadline = time.monotonic() + within
+    while True:
+        messages = slack.messages("C0123ABC")
+        parents = [m for m in messages if "thread_ts" not in m and about in m["text"]]
+        if parents:
+            [parent] = parents
+            thread = [m for m in messages if m.get("thread_ts") == parent["ts"]]
+            if thread and "Ended *" in thread[-1]["text"]:
+                return [parent, *thread]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no finished thread about {about}: {messages}")
+        await asyncio.sleep(0.1)
+
+
+async def test_a_fix_proposed_for_an_alert_is_approved_in_slack_made_and_told_in_one_thread(
     stack: Stack, alertmanager: Alertmanager
 ) -> None:
     labels = service_down(MISMATCHED_SERVICE)
     alertmanager.post_alerts([prometheus_alert(labels, starts_at=just_now())])
 
-    [posted] = [
-        call
-        for call in stack.slack.wait_for("chat.postMessage", within=60)
-        if MISMATCHED_SERVICE in call.body["text"]
-    ]
-    answer = await press(f"{stack.engine.url}/slack/interactions", posted, "approve")
+    asked = await asyncio.to_thread(wait_for_requests, stack.slack, 1, 60)
+    [posted] = requests_in(asked, MISMATCHED_SERVICE)
+    ts = await asyncio.to_thread(ts_of, stack.slack, posted)
+    answer = await press(f"{stack.engine.url}/slack/interactions", posted, "approve", ts=ts)
 
     assert answer.status_code == 200
-    run_id, _gate = posted.body["blocks"][-1]["elements"][0]["value"].split("/")
+    run_id, _gate, _request = button_of(posted)
     async with get_client() as client:
         [done] = await wait_until_final(client, [UUID(run_id)])
     assert done.state is not None
@@ -40,9 +61,18 @@ async def test_a_fix_proposed_for_an_alert_is_approved_in_slack_and_made(
         "selector"
     ]
     assert selector == {"app": "web"}
-    [updated, *_] = [
-        call
-        for call in stack.slack.wait_for("chat.update", within=30)
-        if MISMATCHED_SERVICE in call.body["text"]
-    ]
-    assert "Approved by oncall (Slack U0123ABCD) via slack" in updated.body["text"]
+
+    parent, request, answered, *steps, outcome = await incident_thread(
+        stack.slack, about=f"ServiceDown on shop/{MISMATCHED_SERVICE}"
+    )
+    assert parent["text"].startswith(
+        f"ServiceDown on shop/{MISMATCHED_SERVICE}: five-minute checklist: Ended *Recovered*"
+    )
+    assert request["ts"] == ts
+    assert "Approved by <@U0123ABCD> at <!date^" in request["text"]
+    assert answered["text"].startswith("Approved by <@U0123ABCD> at <!date^")
+    assert steps, "each action and verification is told in the thread"
+    assert all(step["text"].startswith(":white_check_mark: ") for step in steps)
+    assert any("selector" in step["text"].lower() for step in steps)
+    assert outcome["text"].startswith(":white_check_mark: Ended *Recovered* at <!date^")
+    assert f"checklist-report-{run_id}|Report>" in outcome["text"]

@@ -13,7 +13,7 @@ from uuid import UUID
 from prefect.client.orchestration import get_client
 
 from engine.deployments import flows_by_deployment, register_deployments
-from engine.executor import WarmExecutor
+from engine.execution.executor import WarmExecutor
 from tests.engine.conftest import SAMPLE_SPECS
 
 

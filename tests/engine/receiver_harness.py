@@ -13,9 +13,9 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from engine.auth import BasicCredentials, WebhookAuth
-from engine.intake import AlertMatcher, catalog_matcher
-from engine.receiver import NotReadyError, ReceiverLimits, build_receiver
+from engine.intake.alert_plan import AlertMatcher, catalog_matcher
+from engine.intake.auth import BasicCredentials, WebhookAuth
+from engine.intake.receiver import NotReadyError, ReceiverLimits, build_receiver
 from runbooks import load_catalog
 from tests.engine.memory_dispatcher import InMemoryDispatcher
 

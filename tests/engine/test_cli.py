@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.fire_command import parse_labels
-from engine.sim_command import sim_banner
+from engine.commands.fire import parse_labels
+from engine.commands.sim import sim_banner
 
 
 def test_list_prints_every_shipped_runbook(capsys: pytest.CaptureFixture[str]) -> None:

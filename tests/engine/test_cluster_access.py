@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,17 @@ def test_forbidding_the_simulation_without_a_cluster_is_a_configuration_error(
     settings = EngineSettings(state_dir=tmp_path, simulate=False)
     with pytest.raises(ConfigurationError, match="no cluster configured"), cluster_access(settings):
         pass
+
+
+@pytest.mark.usefixtures("no_cluster_around")
+def test_without_a_cluster_or_the_simulator_installed_the_error_names_both_ways_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "simcluster", None)  # as in the production image
+    settings = EngineSettings(state_dir=tmp_path, sim_port=0)
+
+    with pytest.raises(ConfigurationError) as missing, cluster_access(settings):
+        pass
+
+    assert "RUNBOOKS_KUBECONFIG" in str(missing.value)
+    assert "service-runbooks[sim]" in str(missing.value)

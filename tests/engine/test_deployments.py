@@ -8,6 +8,7 @@ import pytest
 from prefect.client.orchestration import PrefectClient
 
 from engine.deployments import (
+    SCHEDULE_SLUG,
     DeploymentNameError,
     DeploymentSpec,
     deployment_parameters,
@@ -69,4 +70,38 @@ async def test_a_preventive_deployment_is_registered_with_its_schedule(
     [schedule] = deployment.schedules
     assert schedule.active
     assert getattr(schedule.schedule, "cron", None) == "*/15 * * * *"
+    await prefect_client.delete_deployment(deployment.id)
+
+
+async def test_registering_again_updates_the_schedule_in_place_so_its_runs_keep_their_keys(
+    prefect_client: PrefectClient, prefect_api_url: str
+) -> None:
+    # Prefect's scheduler keys each run by the schedule's id: a schedule replaced at every
+    # engine start would let a slot get a second run from the replaced schedule's last pass.
+    spec = DeploymentSpec(flow=record_flow, name="engine-test-rescheduled", cron="0 3 * * *")
+    ids = await register_deployments([spec])
+    [first] = (await prefect_client.read_deployment(ids[spec.full_name])).schedules
+
+    await register_deployments([spec])
+    await register_deployments([spec])
+
+    [again] = (await prefect_client.read_deployment(ids[spec.full_name])).schedules
+    assert again.id == first.id
+    assert again.slug == SCHEDULE_SLUG
+    await prefect_client.delete_deployment(ids[spec.full_name])
+
+
+async def test_the_registered_form_keeps_the_flows_titles_and_its_rules_between_fields(
+    prefect_client: PrefectClient, prefect_api_url: str
+) -> None:
+    from flows.checklist.flow import DEPLOYMENT_NAME, service_checklist
+
+    spec = DeploymentSpec(flow=service_checklist, name=DEPLOYMENT_NAME)
+
+    ids = await register_deployments([spec])
+
+    deployment = await prefect_client.read_deployment(ids[spec.full_name])
+    schema = deployment.parameter_openapi_schema or {}
+    assert schema["properties"]["scope"]["title"] == "Scope"
+    assert "allOf" in schema
     await prefect_client.delete_deployment(deployment.id)

@@ -95,3 +95,14 @@ def test_a_partial_slack_configuration_is_refused_naming_what_is_missing(
 
     err = capsys.readouterr().err
     assert "set RUNBOOKS_SLACK_SIGNING_SECRET, RUNBOOKS_SLACK_CHANNEL too" in err
+
+
+def test_a_webhook_token_read_from_a_file_loses_its_trailing_newline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RUNBOOKS_WEBHOOK_TOKEN", "5f0c3a9d1e7b2c44\n")
+
+    token = EngineSettings().webhook_token
+
+    assert token is not None
+    assert token.get_secret_value() == "5f0c3a9d1e7b2c44"

@@ -146,6 +146,16 @@ class PodOperations(KubeBase):
         )
         return sorted(events, key=lambda event: event.last_timestamp or _EPOCH)
 
+    def list_events(self, namespace: str, *, field_selector: str | None = None) -> list[Event]:
+        """List a namespace's Events (e.g. ``involvedObject.kind=Pod``), oldest first."""
+        events = self._call.call_list(
+            self._core.list_namespaced_event,
+            parse_event,
+            namespace,
+            field_selector=field_selector,
+        )
+        return sorted(events, key=lambda event: event.last_timestamp or _EPOCH)
+
     def get_config_map(self, name: str, namespace: str) -> ConfigMap:
         """Read one ConfigMap."""
         return parse_config_map(

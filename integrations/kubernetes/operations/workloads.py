@@ -1,4 +1,4 @@
-"""Operations on DaemonSets, their ControllerRevisions, and Deployments."""
+"""Operations on DaemonSets, their ControllerRevisions, Deployments, ReplicaSets, StatefulSets."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from integrations.kubernetes.views import (
     ControllerRevision,
     DaemonSet,
     Deployment,
+    ReplicaSet,
+    StatefulSet,
     parse_controller_revision,
     parse_daemon_set,
     parse_deployment,
+    parse_replica_set,
+    parse_stateful_set,
 )
 
 
@@ -80,6 +84,30 @@ class WorkloadOperations(KubeBase):
             self._apps.list_namespaced_deployment,
             self._apps.list_deployment_for_all_namespaces,
             parse_deployment,
+            namespace,
+            label_selector=label_selector_text(label_selector),
+        )
+
+    def list_replica_sets(
+        self, namespace: str | None = None, *, label_selector: LabelSelector = None
+    ) -> list[ReplicaSet]:
+        """List ReplicaSets in `namespace` (None: all namespaces)."""
+        return self._list(
+            self._apps.list_namespaced_replica_set,
+            self._apps.list_replica_set_for_all_namespaces,
+            parse_replica_set,
+            namespace,
+            label_selector=label_selector_text(label_selector),
+        )
+
+    def list_stateful_sets(
+        self, namespace: str | None = None, *, label_selector: LabelSelector = None
+    ) -> list[StatefulSet]:
+        """List StatefulSets in `namespace` (None: all namespaces)."""
+        return self._list(
+            self._apps.list_namespaced_stateful_set,
+            self._apps.list_stateful_set_for_all_namespaces,
+            parse_stateful_set,
             namespace,
             label_selector=label_selector_text(label_selector),
         )

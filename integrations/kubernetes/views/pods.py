@@ -58,6 +58,18 @@ class Pod:
         return sum(status.restart_count for status in self.container_statuses)
 
     @property
+    def unschedulable(self) -> str | None:
+        """Why the scheduler cannot place the pod (its ``PodScheduled`` condition's message,
+        e.g. ``0/5 nodes are available: 5 Insufficient cpu.``); None once placed or pending."""
+        status = mapping(self.raw.get("status"))
+        for condition in objects(status.get("conditions")):
+            if condition.get("type") != "PodScheduled" or condition.get("status") != "False":
+                continue
+            if condition.get("reason") == "Unschedulable":
+                return optional_str(condition.get("message")) or "Unschedulable"
+        return None
+
+    @property
     def container_ports(self) -> tuple[ContainerPort, ...]:
         """The ports the pod's containers declare (read from ``raw`` on each access)."""
         spec = mapping(self.raw.get("spec"))

@@ -1,4 +1,5 @@
-"""DaemonSet, ControllerRevision and Deployment views: rollout state and what to roll back to."""
+"""Workload views (DaemonSet, ControllerRevision, Deployment, ReplicaSet, StatefulSet): rollout
+state, what a Service's selector may match, and what to roll back to."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from integrations.kubernetes.views.meta import (
     ObjectMeta,
     mapping,
     objects,
+    optional_str,
     parse_meta,
 )
 
@@ -69,6 +71,11 @@ class DaemonSet:
         return observed is not None and (generation is None or observed >= generation)
 
 
+REVISION_HASH_LABEL = "controller-revision-hash"
+"""The label the DaemonSet controller puts on its ControllerRevisions and on each pod it creates
+from one: how a pod tells which revision (which template) it runs."""
+
+
 @dataclass(frozen=True, slots=True)
 class ControllerRevision:
     """A ControllerRevision: a numbered snapshot of a DaemonSet's template (``data``)."""
@@ -77,6 +84,29 @@ class ControllerRevision:
     revision: int
     data: JsonObject
     raw: JsonObject = field(repr=False, compare=False)
+
+    @property
+    def hash(self) -> str:
+        """Its ``controller-revision-hash`` (the label, else its name's ``-<hash>`` suffix)."""
+        return self.meta.labels.get(REVISION_HASH_LABEL) or self.meta.name.rsplit("-", 1)[-1]
+
+    @property
+    def template(self) -> dict[str, Any]:
+        """The pod template it holds (its patch without ``$patch``)."""
+        template = mapping(mapping(self.data.get("spec")).get("template"))
+        held = dict(template)
+        held.pop("$patch", None)
+        return held
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One entry of a workload's ``status.conditions`` (e.g. ``Progressing``)."""
+
+    type: str
+    status: str
+    reason: str | None
+    message: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +119,7 @@ class DeploymentStatus:
     updated_replicas: int
     unavailable_replicas: int
     observed_generation: int | None
+    conditions: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +131,57 @@ class Deployment:
     selector: Mapping[str, str]
     containers: tuple[Container, ...]
     status: DeploymentStatus
+    raw: JsonObject = field(repr=False, compare=False)
+
+    @property
+    def template_labels(self) -> Mapping[str, str]:
+        """The labels its pods are created with (what a Service's selector matches)."""
+        return template_labels(self.raw)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaSetStatus:
+    """A ReplicaSet's status counters."""
+
+    replicas: int
+    ready_replicas: int
+    available_replicas: int
+    observed_generation: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaSet:
+    """A ReplicaSet's desired and observed replicas (``meta.controller``: its Deployment)."""
+
+    meta: ObjectMeta
+    replicas: int
+    selector: Mapping[str, str]
+    template_labels: Mapping[str, str]
+    status: ReplicaSetStatus
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StatefulSetStatus:
+    """A StatefulSet's status counters and revisions."""
+
+    replicas: int
+    ready_replicas: int
+    updated_replicas: int
+    observed_generation: int | None
+    current_revision: str | None
+    update_revision: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatefulSet:
+    """A StatefulSet's desired and observed replicas."""
+
+    meta: ObjectMeta
+    replicas: int
+    selector: Mapping[str, str]
+    template_labels: Mapping[str, str]
+    status: StatefulSetStatus
     raw: JsonObject = field(repr=False, compare=False)
 
 
@@ -128,6 +210,30 @@ def parse_containers(spec: JsonObject) -> tuple[Container, ...]:
 
 def _match_labels(spec: JsonObject) -> Mapping[str, str]:
     return mapping(mapping(spec.get("selector")).get("matchLabels"))
+
+
+def template_labels(obj: JsonObject) -> Mapping[str, str]:
+    """The labels of a workload's pod template (``spec.template.metadata.labels``)."""
+    template = mapping(mapping(obj.get("spec")).get("template"))
+    return mapping(mapping(template.get("metadata")).get("labels"))
+
+
+def _replicas(spec: JsonObject) -> int:
+    replicas = spec.get("replicas")
+    # The apiserver defaults an absent spec.replicas to 1.
+    return replicas if isinstance(replicas, int) else 1
+
+
+def _conditions(status: JsonObject) -> tuple[Condition, ...]:
+    return tuple(
+        Condition(
+            type=str(c.get("type") or ""),
+            status=str(c.get("status") or ""),
+            reason=optional_str(c.get("reason")),
+            message=optional_str(c.get("message")),
+        )
+        for c in objects(status.get("conditions"))
+    )
 
 
 def parse_daemon_set(obj: JsonObject) -> DaemonSet:
@@ -186,6 +292,47 @@ def parse_deployment(obj: JsonObject) -> Deployment:
             updated_replicas=_count(status, "updatedReplicas"),
             unavailable_replicas=_count(status, "unavailableReplicas"),
             observed_generation=_generation(status),
+            conditions=_conditions(status),
+        ),
+        raw=obj,
+    )
+
+
+def parse_replica_set(obj: JsonObject) -> ReplicaSet:
+    """Read a ReplicaSet object into a `ReplicaSet` view."""
+    spec = mapping(obj.get("spec"))
+    status = mapping(obj.get("status"))
+    return ReplicaSet(
+        meta=parse_meta(obj),
+        replicas=_replicas(spec),
+        selector=_match_labels(spec),
+        template_labels=template_labels(obj),
+        status=ReplicaSetStatus(
+            replicas=_count(status, "replicas"),
+            ready_replicas=_count(status, "readyReplicas"),
+            available_replicas=_count(status, "availableReplicas"),
+            observed_generation=_generation(status),
+        ),
+        raw=obj,
+    )
+
+
+def parse_stateful_set(obj: JsonObject) -> StatefulSet:
+    """Read a StatefulSet object into a `StatefulSet` view."""
+    spec = mapping(obj.get("spec"))
+    status = mapping(obj.get("status"))
+    return StatefulSet(
+        meta=parse_meta(obj),
+        replicas=_replicas(spec),
+        selector=_match_labels(spec),
+        template_labels=template_labels(obj),
+        status=StatefulSetStatus(
+            replicas=_count(status, "replicas"),
+            ready_replicas=_count(status, "readyReplicas"),
+            updated_replicas=_count(status, "updatedReplicas"),
+            observed_generation=_generation(status),
+            current_revision=optional_str(status.get("currentRevision")),
+            update_revision=optional_str(status.get("updateRevision")),
         ),
         raw=obj,
     )

@@ -11,8 +11,8 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
-from engine.auth import WebhookAuth
-from engine.firing import build_notification, fire_alert
+from engine.commands.fire import build_notification, fire_alert
+from engine.intake.auth import WebhookAuth
 from integrations.alertmanager import decode_notification
 from tests.engine.memory_dispatcher import InMemoryDispatcher
 from tests.engine.receiver_harness import AUTH, build_app

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-import pytest
 from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.objects import FlowRun
 
-from engine.alert_record import (
+from engine.dispatch.alert_record import (
     AlertResolution,
-    episode_key,
+    firing_episodes,
     is_alert_firing,
     is_alert_firing_sync,
     record_resolution,
@@ -18,26 +18,6 @@ from engine.alert_record import (
 )
 
 STARTS_AT = datetime(2025, 11, 25, 9, 30, 5, 123456, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("fingerprint", "starts_at", "expected"),
-    [
-        ("3f2a9c0e1b4d5a6f", STARTS_AT, "3f2a9c0e1b4d5a6f-20251125t093005z"),
-        ("3F2A9C0E1B4D5A6F", STARTS_AT, "3f2a9c0e1b4d5a6f-20251125t093005z"),
-        (
-            "3f2a9c0e1b4d5a6f",
-            STARTS_AT.astimezone(timezone(timedelta(hours=2))),
-            "3f2a9c0e1b4d5a6f-20251125t093005z",
-        ),
-        ("3f2a9c0e1b4d5a6f", STARTS_AT.replace(tzinfo=None), "3f2a9c0e1b4d5a6f-20251125t093005z"),
-        ("not/a fingerprint", STARTS_AT, "a1f13ebf3cb99834fa149b4bf0960d69-20251125t093005z"),
-    ],
-)
-def test_an_episode_key_is_the_lowercase_fingerprint_and_the_utc_start(
-    fingerprint: str, starts_at: datetime, expected: str
-) -> None:
-    assert episode_key(fingerprint, starts_at) == expected
 
 
 def test_the_resolution_variable_is_named_after_the_episode() -> None:
@@ -82,3 +62,26 @@ async def test_the_sync_query_reads_the_same_record(prefect_client: PrefectClien
     )
 
     assert not is_alert_firing_sync(fingerprint, STARTS_AT)
+
+
+def run_of_episode(fingerprint: str, starts_at: datetime) -> FlowRun:
+    labels: dict[str, bool | int | float | str] = {
+        "alert.fingerprint": fingerprint,
+        "alert.starts_at": starts_at.isoformat(),
+    }
+    return FlowRun(id=uuid.uuid4(), flow_id=uuid.uuid4(), labels=labels)
+
+
+def test_only_episodes_that_started_recently_count_as_still_firing() -> None:
+    now = STARTS_AT + timedelta(hours=6)
+    runs = [
+        run_of_episode("aaaa000000000001", now - timedelta(minutes=5)),
+        run_of_episode("aaaa000000000002", STARTS_AT),  # its resolution was never heard of
+        run_of_episode("aaaa000000000003", now - timedelta(minutes=1)),
+    ]
+
+    episodes = firing_episodes(
+        runs, excluding="aaaa000000000003", since=now - timedelta(minutes=15)
+    )
+
+    assert list(episodes.values()) == ["aaaa000000000001"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -11,8 +14,9 @@ from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
 from engine.deployments import parameter_checks
-from engine.dispatch import PrefectDispatcher
-from engine.handoff import RunRejectedError
+from engine.dispatch import batch
+from engine.dispatch.dispatcher import PrefectDispatcher
+from engine.handoff import HandoffUnavailableError, RunRejectedError
 from tests.engine.alert_requests import run_request
 from tests.engine.conftest import SAMPLE_SPECS
 
@@ -112,3 +116,60 @@ async def test_a_good_alert_in_a_batch_is_not_held_back_by_a_bad_one(
     assert results[0].created
     assert isinstance(results[1], RunRejectedError)
     assert "marker" in str(results[1])
+
+
+async def test_runs_prefect_answers_created_but_did_not_persist_are_not_answered_as_runs(
+    deployment_ids: dict[str, UUID],
+    prefect_client: PrefectClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What Prefect's bulk create answers when its transaction failed half-way (a deadlock with
+    # another replica's): an id per run, of a run that was rolled back.
+    async def rolled_back(
+        client: PrefectClient, deployment_id: UUID, bodies: Sequence[dict[str, Any]]
+    ) -> list[UUID]:
+        return [uuid.uuid4() for _ in bodies]
+
+    monkeypatch.setattr(batch, "create_runs", rolled_back)
+    request = run_request()
+
+    result = await batch.submit_batch(
+        prefect_client,
+        [request],
+        deployments=deployment_ids,
+        writes=asyncio.Lock(),
+        deadline=time.monotonic() + 0.3,
+    )
+
+    [handle] = result.handles
+    assert isinstance(handle, HandoffUnavailableError)
+    assert result.new_runs == []
+
+
+async def test_a_batch_inserts_its_runs_in_key_order_as_every_replica_does(
+    deployment_ids: dict[str, UUID],
+    prefect_client: PrefectClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two replicas inserting the same keys in different orders deadlock on PostgreSQL.
+    sent: list[str] = []
+    create = batch.create_runs
+
+    async def spy(
+        client: PrefectClient, deployment_id: UUID, bodies: Sequence[dict[str, Any]]
+    ) -> list[UUID | batch.BulkFailure]:
+        sent.extend(body["idempotency_key"] for body in bodies)
+        return await create(client, deployment_id, bodies)
+
+    monkeypatch.setattr(batch, "create_runs", spy)
+    requests = [run_request() for _ in range(12)]
+
+    await batch.submit_batch(
+        prefect_client,
+        requests,
+        deployments=deployment_ids,
+        writes=asyncio.Lock(),
+        deadline=time.monotonic() + 30,
+    )
+
+    assert sent == sorted(request.idempotency_key for request in requests)

@@ -9,8 +9,8 @@ import pytest
 from prefect.client.schemas.objects import FlowRun
 from prefect.states import Completed
 
+from engine.dispatch.batch_plan import Create, Existing, Held, HeldBy, SameAs, plan_submits
 from engine.handoff import RunRequest
-from engine.submit_plan import Create, Existing, Held, HeldBy, SameAs, plan_submits
 from tests.engine.alert_requests import STARTS_AT, run_request
 
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=UTC)

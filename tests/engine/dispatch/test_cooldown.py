@@ -14,10 +14,10 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.states import Cancelled, Completed, Failed, Running, Scheduled
 
-from engine.cooldown import cooldown_tag, counts_for_cooldown, find_hold
-from engine.dispatch import PrefectDispatcher
+from engine.dispatch.cooldown import counts_for_cooldown, find_hold
+from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.handoff import RunRequest
-from engine.run_tagging import run_tags
+from flows.run_identity import cooldown_tag, run_tags
 from tests.engine.alert_requests import STARTS_AT, resolved, run_request
 
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=UTC)

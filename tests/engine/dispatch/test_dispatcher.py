@@ -12,7 +12,7 @@ from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import StateType
 
-from engine.dispatch import PrefectDispatcher, UnknownDeploymentError
+from engine.dispatch.dispatcher import PrefectDispatcher, UnknownDeploymentError, resolved_message
 from engine.handoff import RunDispatcher, RunRejectedError
 from tests.engine.alert_requests import resolved, run_request
 
@@ -154,3 +154,9 @@ async def test_parameters_missing_what_the_flow_requires_are_refused_as_a_catalo
 
     with pytest.raises(RunRejectedError, match="'marker' is a required property"):
         await dispatcher.submit(request)
+
+
+def test_a_cancelled_run_says_its_alert_resolved_and_when() -> None:
+    assert resolved_message(resolved(run_request())) == (
+        "Alert KubeProxyDown resolved at 2025-11-25T09:34:00+00:00; not needed."
+    )

@@ -10,7 +10,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from engine.deployments import register_deployments
-from engine.dispatch import PrefectDispatcher
+from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.handoff import HandoffUnavailableError
 from engine.prefect_server import PrefectServer
 from tests.engine.alert_requests import run_request

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from engine.batcher import Batcher
+from engine.dispatch.group_commit import Batcher
 
 
 class Recorder:

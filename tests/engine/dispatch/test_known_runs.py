@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from engine.known_runs import KnownRuns
+from engine.dispatch.known_runs import KnownRuns
 
 
 class Clock:

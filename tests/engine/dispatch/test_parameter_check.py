@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.deployments import parameter_checks
-from engine.parameter_check import ParameterCheck
+from engine.dispatch.parameter_check import ParameterCheck
 from flows.checklist.flow import service_checklist
 from tests.engine.conftest import SAMPLE_SPECS
 

@@ -6,20 +6,24 @@ import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, State, StateType
+from prefect.states import Completed, Pending, Scheduled
 
 from engine.deployments import flows_by_deployment
-from engine.dispatch import PrefectDispatcher
-from engine.executor import SHUTDOWN_MESSAGE, WarmExecutor
-from tests.engine.alert_requests import run_request
+from engine.dispatch.dispatcher import PrefectDispatcher
+from engine.execution.executor import SHUTDOWN_MESSAGE, WarmExecutor, is_due
+from tests.engine.alert_requests import STARTS_AT, run_request
 from tests.engine.conftest import SAMPLE_SPECS
 from tests.engine.prefect_waits import wait_for_execution, wait_until_final
 from tests.engine.sample_flows import GATES, executions_of
 from tests.prefect_runs import create_run_by_hand
+
+NOW = datetime(2025, 11, 25, 10, 0, tzinfo=UTC)
 
 RECORD = "engine-test-record/engine-test-record"
 RECORD_ASYNC = "engine-test-record-async/engine-test-record-async"
@@ -196,3 +200,23 @@ async def test_a_run_queued_here_but_finished_by_another_replica_is_not_run_agai
     rerun = await prefect_client.read_flow_run(handle.flow_run_id)
     assert rerun.state_type == StateType.COMPLETED
     assert rerun.run_count == 1
+
+
+def flow_run_in(state: State | None) -> FlowRun:
+    return FlowRun(id=uuid.uuid4(), flow_id=uuid.uuid4(), state=state)
+
+
+@pytest.mark.parametrize(
+    ("state", "due"),
+    [
+        (Scheduled(scheduled_time=NOW - timedelta(seconds=1)), True),
+        (Scheduled(scheduled_time=NOW), True),
+        (Scheduled(scheduled_time=NOW + timedelta(minutes=5)), False),
+        (Scheduled(scheduled_time=STARTS_AT, name="Late"), True),
+        (Pending(), False),
+        (Completed(), False),
+        (None, False),
+    ],
+)
+def test_only_scheduled_runs_whose_time_has_come_are_due(state: State | None, due: bool) -> None:
+    assert is_due(flow_run_in(state), NOW) is due

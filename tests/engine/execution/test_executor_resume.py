@@ -11,7 +11,7 @@ from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.objects import StateType
 
 from engine.deployments import flows_by_deployment
-from engine.executor import WarmExecutor
+from engine.execution.executor import WarmExecutor
 from tests.engine.conftest import SAMPLE_SPECS
 from tests.engine.prefect_waits import wait_until_final
 from tests.prefect_runs import create_run_by_hand

@@ -11,20 +11,21 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from prefect.client.orchestration import PrefectClient
+from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.events.schemas.events import ResourceSpecification
 
 from engine.deployments import flows_by_deployment
-from engine.executor import WarmExecutor
-from engine.targets import find_busy_run, target_tag
-from engine.unresponsive_runs import (
+from engine.execution.executor import WarmExecutor
+from engine.execution.heartbeats import (
     AUTOMATION_NAME,
     ensure_automation,
     unresponsive_run_automation,
 )
+from engine.execution.targets import find_busy_run
+from flows.run_identity import target_tag
 from tests.engine.conftest import SAMPLE_SPECS
 from tests.engine.prefect_waits import wait_until_final
 from tests.engine.sample_flows import GATES
@@ -32,7 +33,7 @@ from tests.prefect_runs import create_run_by_hand
 
 GATED = "engine-test-gated/engine-test-gated"
 SUSPENDING = "engine-test-suspending/engine-test-suspending"
-REPO = Path(__file__).parents[2]
+REPO = Path(__file__).parents[3]
 #: Prefect's server evaluates proactive triggers every 5 s.
 EVALUATION_LAG = 5
 
@@ -132,6 +133,22 @@ async def test_copies_stored_by_racing_replicas_are_reduced_to_one(
     assert [automation.id for automation in stored] == [kept] == [min(copies, key=str)]
 
 
+async def test_replicas_installing_it_at_the_same_moment_leave_exactly_one(
+    install: Install, prefect_client: PrefectClient, deployment_ids: dict[str, UUID]
+) -> None:
+    automation = unresponsive_run_automation(deployment_ids.values(), silent_seconds=120)
+    for _ in range(3):
+        for leftover in await prefect_client.read_automations_by_name(AUTOMATION_NAME):
+            await prefect_client.delete_automation(leftover.id)
+        async with get_client() as first, get_client() as second, get_client() as third:
+            kept = await asyncio.gather(
+                *(ensure_automation(replica, automation) for replica in (first, second, third))
+            )
+
+        stored = await prefect_client.read_automations_by_name(AUTOMATION_NAME)
+        assert [copy.id for copy in stored] == [min(kept, key=str)]
+
+
 async def wait_for_state(
     client: PrefectClient, run_id: UUID, state: StateType, *, within: float
 ) -> FlowRun:
@@ -146,8 +163,20 @@ async def wait_for_state(
         await asyncio.sleep(0.2)
 
 
+@pytest.fixture
+async def discard_after(prefect_client: PrefectClient) -> AsyncIterator[list[UUID]]:
+    """Runs to delete after the test: crashed ones another test's executor would take over."""
+    runs: list[UUID] = []
+    yield runs
+    for run_id in runs:
+        await prefect_client.delete_flow_run(run_id)
+
+
 async def test_a_killed_engines_running_run_is_crashed_and_frees_its_target_but_its_suspended_run_waits(  # noqa: E501 (a sentence)
-    install: Install, prefect_client: PrefectClient, deployment_ids: dict[str, UUID]
+    install: Install,
+    prefect_client: PrefectClient,
+    deployment_ids: dict[str, UUID],
+    discard_after: list[UUID],
 ) -> None:
     silence = 15
     await install(silence)
@@ -160,6 +189,7 @@ async def test_a_killed_engines_running_run_is_crashed_and_frees_its_target_but_
     waiting = await create_run_by_hand(
         prefect_client, deployment_ids[SUSPENDING], parameters={"marker": uuid.uuid4().hex}
     )
+    discard_after += [acting.id, waiting.id]
     engine = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

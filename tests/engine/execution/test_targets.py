@@ -15,10 +15,10 @@ from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.objects import FlowRun, StateType
 
 from engine.deployments import flows_by_deployment
-from engine.dispatch import PrefectDispatcher
-from engine.executor import WarmExecutor
-from engine.keyed_locks import KeyedLocks
-from engine.targets import target_key, target_tag
+from engine.dispatch.dispatcher import PrefectDispatcher
+from engine.execution.executor import WarmExecutor
+from engine.execution.keyed_locks import KeyedLocks
+from flows.run_identity import target_key, target_tag
 from tests.engine.alert_requests import run_request
 from tests.engine.conftest import SAMPLE_SPECS
 from tests.engine.prefect_waits import wait_for_execution, wait_until_final
@@ -171,7 +171,7 @@ async def test_a_target_busy_on_another_replica_holds_a_run_started_by_hand_with
     gates: list[threading.Event],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="engine.targets")
+    caplog.set_level(logging.INFO, logger="engine.execution.targets")
     flows = flows_by_deployment(SAMPLE_SPECS, deployment_ids)
     busy_replica = WarmExecutor(flows)
     polling_replica = WarmExecutor(flows, poll_interval=0.2)
@@ -208,7 +208,7 @@ async def test_a_target_busy_on_another_replica_holds_a_run_started_by_hand_with
     waits = [
         record.getMessage()
         for record in caplog.records
-        if record.name == "engine.targets" and str(by_hand.id) in record.getMessage()
+        if record.name == "engine.execution.targets" and str(by_hand.id) in record.getMessage()
     ]
     assert waits == [
         f"flow run {by_hand.id} waits: target {target!r} is busy with flow run "

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import orjson
 import pytest
 
-from engine.intake import catalog_matcher, idempotency_key, plan_alert
+from engine.intake.alert_plan import catalog_matcher, idempotency_key, plan_alert
 from integrations.alertmanager import WebhookAlert, decode_notification
 from runbooks import UnmatchedReason, load_catalog
 from tests.integrations.alertmanager.samples import webhook_body

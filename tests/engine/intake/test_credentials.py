@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from engine.credentials import CredentialsError, webhook_auth
+from engine.intake.credentials import CredentialsError, webhook_auth
 from engine.settings import EngineSettings
 
 

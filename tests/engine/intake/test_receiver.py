@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.handoff import RunHandle, RunRequest
-from engine.intake import idempotency_key
-from engine.receiver import ReceiverLimits
+from engine.intake.alert_plan import idempotency_key
+from engine.intake.receiver import ReceiverLimits
 from tests.engine.memory_dispatcher import InMemoryDispatcher
 from tests.engine.receiver_harness import Receiver, receiver
 from tests.integrations.alertmanager.samples import webhook_body

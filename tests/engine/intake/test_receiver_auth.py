@@ -7,7 +7,7 @@ import base64
 import pytest
 from pydantic import SecretStr
 
-from engine.auth import BasicCredentials, WebhookAuth, is_authorized
+from engine.intake.auth import BasicCredentials, WebhookAuth, is_authorized
 
 BEARER_ONLY = WebhookAuth(bearer_token=SecretStr("t0ken"))
 BASIC_ONLY = WebhookAuth(basic=BasicCredentials("am", SecretStr("pw:with:colons")))

@@ -14,9 +14,9 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from engine.dispatch import PrefectDispatcher
-from engine.intake import build_run_request, catalog_matcher
-from engine.receiver import build_receiver
+from engine.dispatch.dispatcher import PrefectDispatcher
+from engine.intake.alert_plan import build_run_request, catalog_matcher
+from engine.intake.receiver import build_receiver
 from integrations.alertmanager import decode_notification
 from runbooks import load_catalog
 from tests.engine.receiver_harness import AUTH, BEARER, FakeClock, KubernetesStub

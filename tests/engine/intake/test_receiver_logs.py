@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from engine.logs import JsonLinesFormatter, RejectionLogGate, configure_json_logging
+from engine.intake.rejection_log import RejectionLogGate
+from engine.logs import JsonLinesFormatter, configure_json_logging
 from tests.engine.receiver_harness import receiver
 from tests.integrations.alertmanager.samples import webhook_body
 
@@ -21,7 +22,7 @@ def log_lines() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonLinesFormatter())
-    logger = logging.getLogger("engine.receiver")
+    logger = logging.getLogger("engine.intake.receiver")
     logger.addHandler(handler)
     previous = logger.level
     logger.setLevel(logging.INFO)
@@ -55,7 +56,7 @@ async def test_every_line_about_an_alert_carries_fingerprint_and_flow_run_id(
     assert lines[1]["runbook"] == "service-down"
     assert lines[0]["labels"]["service"] == "checkout"
     assert {line["level"] for line in lines} == {"info"}
-    assert all(line["logger"] == "engine.receiver" for line in lines)
+    assert all(line["logger"] == "engine.intake.receiver" for line in lines)
 
 
 async def test_a_handoff_failure_is_logged_with_the_alert_it_concerns(

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from engine.receiver import ReceiverLimits
+from engine.intake.receiver import ReceiverLimits
 from tests.engine.memory_dispatcher import InMemoryDispatcher
 from tests.engine.receiver_harness import Receiver, receiver
 from tests.integrations.alertmanager.samples import webhook_body

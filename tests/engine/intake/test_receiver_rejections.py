@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.receiver import MIB
+from engine.intake.receiver import MIB
 from tests.engine.receiver_harness import BASIC, BEARER, Receiver, receiver
 from tests.integrations.alertmanager.samples import webhook_body
 
@@ -168,7 +168,7 @@ async def test_a_rejected_group_is_logged_once_however_often_it_is_resent(
     bad = _with("alerts.0.labels.severity", 2)
     other_group = _with("alerts.0.labels.severity", 2)
     other_group["groupKey"] = '{}:{alertname="ServiceDown", service="other"}'
-    caplog.set_level(logging.WARNING, logger="engine.receiver")
+    caplog.set_level(logging.WARNING, logger="engine.intake.receiver")
 
     for _ in range(3):
         assert (await engine.post(bad)).status_code == 422
@@ -192,7 +192,7 @@ async def test_truncated_alerts_are_counted_and_logged(
 ) -> None:
     body = webhook_body("firing")
     body["truncatedAlerts"] = 7
-    caplog.set_level(logging.WARNING, logger="engine.receiver")
+    caplog.set_level(logging.WARNING, logger="engine.intake.receiver")
 
     response = await engine.post(body)
 

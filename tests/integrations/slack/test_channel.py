@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,9 +25,10 @@ from tests.slack_fake import FakeSlack
 MESSAGE = ApprovalMessage(
     run_id="6060c15e-1b40-497a-bf42-55c496e1917e",
     gate="rollback-kube-proxy",
+    request_id="9c1d4e2f7a0b3c5d",
     title="Roll kube-proxy back from revision 2 to 1",
     items=(MessageItem("Roll DaemonSet kube-system/kube-proxy back", "5 nodes", ("-a", "+b")),),
-    deadline="2026-11-25T23:00:00+00:00",
+    deadline=datetime(2026, 11, 25, 23, 0, 30, 123456, tzinfo=UTC),
 )
 
 
@@ -60,7 +64,57 @@ def test_a_request_is_posted_with_its_buttons_and_updated_in_place_once_answered
     [posted] = slack.calls("chat.postMessage")
     buttons = posted.body["blocks"][-1]["elements"]
     assert [b["action_id"] for b in buttons] == ["approve", "reject"]
-    assert {b["value"] for b in buttons} == {f"{MESSAGE.run_id}/{MESSAGE.gate}"}
+    assert {b["value"] for b in buttons} == {
+        f"{MESSAGE.run_id}/{MESSAGE.gate}/{MESSAGE.request_id}"
+    }
+
+
+def test_the_deadline_is_shown_in_each_readers_time_zone_without_microseconds() -> None:
+    _, blocks = approval_blocks(MESSAGE)
+
+    [footer] = [b for b in blocks if b["type"] == "context"]
+    assert footer["elements"][0]["text"].startswith(
+        "No answer by <!date^1795647630^{date_short_pretty} {time}|2026-11-25 23:00 UTC> rejects."
+    )
+
+
+def test_a_plan_larger_than_a_message_keeps_within_slacks_50_blocks_and_says_what_is_left(
+    slack: FakeSlack,
+) -> None:
+    steps = tuple(
+        MessageItem(f"Restart pod web-{n}", "one pod", ("x" * 80,) * 40) for n in range(80)
+    )
+    large = replace(MESSAGE, items=steps, notes=("a note",), rules=("Who may answer: anyone.",))
+
+    text, blocks = approval_blocks(large, note="Approved by <@U1>; a second approver is needed.")
+    channel_on(slack).post(text, blocks)
+
+    assert len(blocks) == 50
+    assert blocks[-1]["type"] == "actions"
+    assert any("more steps in Prefect" in json.dumps(b) for b in blocks)
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+
+
+def test_a_reply_goes_in_the_parents_thread(slack: FakeSlack) -> None:
+    channel = channel_on(slack)
+
+    parent = channel.post("ServiceDown on shop/web", [])
+    reply = channel.post("Approved", [], thread=parent)
+
+    messages = slack.messages("C0123ABC")
+    assert [m.get("thread_ts") for m in messages] == [None, parent.ts]
+    assert reply.ts != parent.ts
+
+
+def test_a_user_groups_members_are_read_from_slack(slack: FakeSlack) -> None:
+    slack.add_user_group("S0ONCALL", ["U1", "U2"])
+
+    assert channel_on(slack).group_members("S0ONCALL") == {"U1", "U2"}
+
+
+def test_an_unknown_user_group_is_refused_with_the_setting_to_fix(slack: FakeSlack) -> None:
+    with pytest.raises(SlackRejectedError, match=r"no_such_subteam.*RUNBOOKS_SLACK_APPROVERS"):
+        channel_on(slack).group_members("S0NOPE")
 
 
 def test_a_user_is_told_privately(slack: FakeSlack) -> None:

@@ -51,7 +51,7 @@ def test_the_signature_is_hmac_sha256_of_version_timestamp_and_body() -> None:
         (BODY, TIMESTAMP, "v0=" + "0" * 64, SECRET, "does not match"),
         (BODY, None, SIGNATURE, SECRET, "missing"),
         (BODY, TIMESTAMP, None, SECRET, "missing"),
-        (BODY, "yesterday", SIGNATURE, SECRET, "5 minutes"),
+        (BODY, "yesterday", SIGNATURE, SECRET, "not seconds since the epoch"),
     ],
     ids=["body", "timestamp", "secret", "signature", "no-timestamp", "no-signature", "not-a-time"],
 )
@@ -83,3 +83,26 @@ def test_a_callback_signed_just_now_by_us_verifies() -> None:
         signing_secret=SECRET,
         now=lambda: 1800000010.0,
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "timestamp", "signature", "why"),
+    [
+        (b"payload=\xff\xfe", TIMESTAMP, None, "body: not form-encoded text"),
+        (BODY, "²", SIGNATURE, "not seconds since the epoch"),
+        (BODY, "-1", SIGNATURE, "not seconds since the epoch"),
+        (BODY, "1" * 40, SIGNATURE, "not seconds since the epoch"),
+        (BODY, TIMESTAMP, "v0=" + "é" * 64, "not v0= and 64 hex digits"),
+        (BODY, TIMESTAMP, "v1=" + "0" * 64, "not v0= and 64 hex digits"),
+    ],
+    ids=["non-utf8-body", "superscript-digit", "negative", "huge", "non-ascii-sig", "v1"],
+)
+def test_input_no_slack_request_carries_is_refused_not_raised(
+    body: bytes, timestamp: str, signature: str | None, why: str
+) -> None:
+    signed = signature or sign(body, timestamp)
+
+    with pytest.raises(InvalidSignatureError, match=why):
+        verify_signature(
+            body, timestamp=timestamp, signature=signed, signing_secret=SECRET, now=at(3)
+        )

@@ -1,0 +1,1 @@
+"""The ``runbooks`` subcommands other than ``up``: catalog, fire, and the simulated cluster."""

@@ -1,0 +1,1 @@
+"""Matched alerts to durable Prefect runs: batching, bulk creation, cooldowns and resolutions."""

@@ -1,0 +1,1 @@
+"""Running our deployments' flow runs in this process: claims, targets and heartbeats."""
