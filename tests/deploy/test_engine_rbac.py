@@ -25,6 +25,7 @@ CLUSTER_WIDE: dict[tuple[str, str], frozenset[str]] = {
     ("discovery.k8s.io", "endpointslices"): READ,
     ("apps", "deployments"): READ,
     ("apps", "replicasets"): READ,
+    ("apps", "statefulsets"): READ,
     ("apps", "daemonsets"): READ,
 }
 

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from prefect import Flow
 
-from engine.registry import product_deployments
+from engine.deployments import product_deployments
 
 PREFECT_YAML = Path(__file__).parents[2] / "deploy" / "prefect" / "prefect.yaml"
 

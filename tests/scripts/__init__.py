@@ -1,0 +1,1 @@
+"""scripts/: the bootstrap behind ./scripts/up and ./scripts/test."""
