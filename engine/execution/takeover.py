@@ -121,7 +121,8 @@ class Takeover:
             self._decided.add(flow_run.id)
             if not was_abandoned(flow_run, messages=self._abandoned):
                 continue
-            if await claimed_by(client, flow_run.id) == self._engine:
+            # Only a run another engine claimed was abandoned by one; never one nobody executed.
+            if await claimed_by(client, flow_run.id) in (None, self._engine):
                 continue
             if await self._reschedule(client, flow_run):
                 rescheduled.append(flow_run)

@@ -20,7 +20,10 @@ def test_parameters_that_fit_the_schema_have_no_problems() -> None:
     ("parameters", "problem"),
     [
         ({"scope": "everything"}, "parameter 'scope': 'everything' is not one of"),
-        ({"scope": "service", "dry_run": "yes"}, "parameter 'dry_run': 'yes' is not of type"),
+        (
+            {"scope": "service", "namespace": "shop", "service": "web", "dry_run": "yes"},
+            "parameter 'dry_run': 'yes' is not of type",
+        ),
     ],
 )
 def test_a_bad_value_is_named_with_its_field(parameters: dict[str, object], problem: str) -> None:

@@ -11,6 +11,12 @@ from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterDeploymentId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.states import Completed, Pending, Scheduled
 
@@ -43,6 +49,25 @@ def new_executor(
         poll_interval=poll_interval,
         shutdown_grace=shutdown_grace,
     )
+
+
+@pytest.fixture(autouse=True)
+async def no_runs_left_waiting(
+    deployment_ids: dict[str, UUID], prefect_client: PrefectClient
+) -> None:
+    """Runs earlier suites left waiting on the shared server would take this test's slots."""
+    waiting = await prefect_client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            deployment_id=FlowRunFilterDeploymentId(any_=list(deployment_ids.values())),
+            state=FlowRunFilterState(
+                type=FlowRunFilterStateType(
+                    any_=[StateType.SCHEDULED, StateType.PENDING, StateType.PAUSED]
+                )
+            ),
+        ),
+    )
+    for flow_run in waiting:
+        await prefect_client.delete_flow_run(flow_run.id)
 
 
 @pytest.fixture

@@ -62,3 +62,43 @@ async def test_rbac_refusing_to_delete_pods_fails_the_run_naming_the_missing_rul
     message = done.message or ""
     assert 'verbs=[delete] apiGroups=[""] resources=[pods] in namespace shop' in message
     assert "**Outcome: failed**" in await engine.report(run_id)
+
+
+def _rbac_remediating_only_in(namespaces: set[str]) -> RbacPolicy:
+    """deploy/rbac with the namespaced-remediation component, listing only `namespaces`."""
+    objects: list[dict[str, Any]] = []
+    for path in sorted(Path(DEPLOY_RBAC_DIR).glob("*.yaml")):
+        objects.extend(d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict))
+    objects = [
+        obj
+        for obj in objects
+        if not (
+            obj["kind"] == "ClusterRoleBinding"
+            and obj["metadata"]["name"] == "service-runbooks-remediate"
+        )
+    ]
+    component = Path(DEPLOY_RBAC_DIR).parent / "components/namespaced-remediation"
+    bindings = yaml.safe_load_all((component / "rolebindings.yaml").read_text())
+    objects += [b for b in bindings if b and b["metadata"]["namespace"] in namespaces]
+    return RbacPolicy.from_objects(objects)
+
+
+async def test_a_namespace_left_out_of_the_remediation_list_gets_a_run_that_says_it_could_not_act(
+    launch: Launch,
+) -> None:
+    rbac = _rbac_remediating_only_in({"kube-system"})
+    engine = await launch("app-pods-not-ready", rbac=rbac)
+    run_id = await engine.start_run(
+        runbook="service-down",
+        scope="service",
+        namespace="shop",
+        service="checkout",
+        auto_approve=True,
+    )
+
+    done = await engine.wait_for(run_id)
+
+    assert done.name == "Failed", done
+    assert 'verbs=[delete] apiGroups=[""] resources=[pods] in namespace shop' in (
+        done.message or ""
+    )
