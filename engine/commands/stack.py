@@ -188,11 +188,11 @@ class DrillStack:
         Until its first scrapes Prometheus sees no kube-proxy target, and with a scaled
         ``for:`` its ``absent()`` rule (KubeProxyDown) may fire: no Alertmanager hears of it.
         """
-        try:
+        # Whatever fails (or is interrupted) half-way stops what already started; on success
+        # the parts are kept until `close`.
+        with self._parts as starting:
             self._start()
-        except BaseException:
-            self.close()
-            raise
+            self._parts = starting.pop_all()
         return self
 
     def _start(self) -> None:

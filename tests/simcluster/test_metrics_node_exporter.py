@@ -77,6 +77,7 @@ def test_healing_a_full_table_restores_the_entries_and_limit(cluster: SimCluster
 def test_a_full_table_needs_a_fraction_and_a_positive_limit(
     cluster: SimCluster, fraction: float, limit: object
 ) -> None:
+    faults = cluster.faults  # a limit that is no int, on purpose: the fault API may be sent one
     with pytest.raises(ValueError, match="fraction must be in"):
-        cluster.faults.conntrack_table_full(fraction=fraction, limit=limit)  # type: ignore[arg-type]
+        faults.conntrack_table_full(fraction=fraction, limit=limit)  # type: ignore[arg-type]  # on purpose
     assert cluster.faults.active() == {}

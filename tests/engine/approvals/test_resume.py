@@ -95,7 +95,8 @@ async def resume(prefect: ScriptedPrefect) -> tuple[Resumed, list[float]]:
     async def sleep(seconds: float) -> None:
         waited.append(seconds)
 
-    resumed = await resume_run(prefect, uuid4(), {"by": "x"}, sleep=sleep)  # type: ignore[arg-type]
+    # A scripted stand-in for the Prefect client: only the calls resume_run makes.
+    resumed = await resume_run(prefect, uuid4(), {"by": "x"}, sleep=sleep)  # type: ignore[arg-type]  # stand-in
     return resumed, waited
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -51,9 +52,9 @@ def unreachable(url: str) -> httpx.Response:
     ids=["local", "pod-without-api", "answers", "unreachable", "unavailable"],
 )
 def test_the_prefect_check_says_what_answers_and_what_to_fix(
-    environ: dict[str, str], get: object, status: Status, says: str
+    environ: dict[str, str], get: Callable[[str], httpx.Response], status: Status, says: str
 ) -> None:
-    check = check_prefect(environ, get=get)  # type: ignore[arg-type]
+    check = check_prefect(environ, get=get)
 
     assert check.status is status
     assert says in check.detail
@@ -69,9 +70,9 @@ def test_the_prefect_check_says_what_answers_and_what_to_fix(
     ids=["token", "half-basic", "nothing"],
 )
 def test_the_webhook_check_needs_credentials_alertmanager_can_send(
-    tmp_path: Path, settings: dict[str, object], status: Status, says: str
+    tmp_path: Path, settings: dict[str, Any], status: Status, says: str
 ) -> None:
-    check = check_webhook(EngineSettings(state_dir=tmp_path, **settings))  # type: ignore[arg-type]
+    check = check_webhook(EngineSettings(state_dir=tmp_path, **settings))
 
     assert check.status is status
     assert says in check.detail
