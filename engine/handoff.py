@@ -39,6 +39,8 @@ class RunRequest:
         cooldown_key: ``<runbook>:<target>``; another episode of this key within
             ``cooldown_seconds`` of a run starts nothing. None: no cooldown.
         cooldown_seconds: The cooldown; None or 0: no cooldown.
+        joins_incident: The shared object (``kube-proxy``) whose open incident this alert
+            joins instead of starting a run; None: it always starts its own.
     """
 
     runbook: str
@@ -52,6 +54,7 @@ class RunRequest:
     labels: Mapping[str, str] = field(default_factory=dict)
     cooldown_key: str | None = None
     cooldown_seconds: float | None = None
+    joins_incident: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,14 @@ class RunHandle:
         suppressed: Set when no run was created because a recent run of the same cooldown key
             holds this one back; says which run and how long ago. ``flow_run_id`` is then
             that recent run.
+        joined: Set when no run was created because the alert joined the open incident of
+            run ``flow_run_id`` (which verifies its target); says so in words.
     """
 
     flow_run_id: UUID
     created: bool
     suppressed: str | None = None
+    joined: str | None = None
 
 
 @dataclass(frozen=True)

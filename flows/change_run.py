@@ -123,6 +123,7 @@ class ChangeRun(ABC, Generic[RecordT, OutcomeT]):
             self._conduct()
         except self.stops_on as error:
             self._fail(error)
+        self._wind_up()
         self._publish()
         outcome = self.record.outcome or self.outcomes(Ending.FAILED.value)
         state = final_state(self.states, outcome, self.record.outcome_detail)
@@ -138,6 +139,9 @@ class ChangeRun(ABC, Generic[RecordT, OutcomeT]):
     @abstractmethod
     def _conduct(self) -> None:
         """The run's steps; each outcome is recorded on the record."""
+
+    def _wind_up(self) -> None:
+        """What the run owes others once its outcome is known (before its report is final)."""
 
     def _topic(self) -> str:
         """What the run is about, in a few words (its conversation's title)."""

@@ -72,6 +72,11 @@ def episode_key(fingerprint: str, starts_at: datetime) -> str:
     return f"{fp}-{as_utc(starts_at).strftime('%Y%m%dt%H%M%Sz')}"
 
 
+def resolution_variable_name(fingerprint: str, starts_at: datetime) -> str:
+    """The Prefect Variable (tagged `RESOLUTION_TAG`) recording that this episode resolved."""
+    return f"alert-resolved-{episode_key(fingerprint, starts_at)}"
+
+
 def alert_tag(alertname: str) -> str:
     """The tag shared by every run (and resolution record) of one alert name."""
     return f"{ALERT_TAG}{alertname}"

@@ -34,6 +34,8 @@ class Match:
         cooldown_key: ``<runbook>:<target>``; None when the runbook has no cooldown.
         cooldown_seconds: How long after a run the same cooldown key does not start again.
         approval: The runbook's approval policy, for the flow to consult per action.
+        joins_incident: The shared object whose open incident the alert joins instead of
+            starting a run (None: it always starts its own).
     """
 
     runbook: str
@@ -43,6 +45,7 @@ class Match:
     cooldown_key: str | None
     cooldown_seconds: int
     approval: ApprovalPolicy
+    joins_incident: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +192,7 @@ def _resolve(runbook: Runbook, parameters: Mapping[str, Scalar]) -> Match:
         cooldown_key=cooldown_key,
         cooldown_seconds=cooldown_seconds,
         approval=runbook.approval,
+        joins_incident=runbook.joins_incident.value if runbook.joins_incident else None,
     )
 
 

@@ -40,6 +40,13 @@ class AlertStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class SharedObject(StrEnum):
+    """What many Services depend on at once: one run at a time changes it, for all of them."""
+
+    KUBE_PROXY = "kube-proxy"
+    """Every node's kube-proxy pod and their DaemonSet."""
+
+
 class Matcher(CatalogModel):
     """Which alerts start a runbook: every equality and every regex must hold (Alertmanager rules).
 
@@ -168,6 +175,12 @@ class Runbook(CatalogModel):
     cooldown: Cooldown | None = None
     concurrency_key: Template = Field(
         description="template naming what the run acts on; runs with equal keys never overlap"
+    )
+    joins_incident: SharedObject | None = Field(
+        default=None,
+        description="while a run works on an incident of this shared object (kube-proxy), "
+        "this runbook's alerts join it instead of starting runs; the run verifies their "
+        "targets once its change is done, and starts a run for each one still failing",
     )
 
     @field_validator("match")

@@ -7,8 +7,10 @@ its deadline not passed at this moment, the presser an approver, its four-eyes r
 becomes an `EngineAnswer` naming the request (Prefect checks the name again as it takes the
 answer), submitted through Prefect's resume API: the run's answer input is the durable record of
 who answered, when and how, and the first answer wins. Slack shows an error and does not retry
-when a callback fails, so the presser is always answered 200 and told, only them, in words, what
-happened when their press changed nothing.
+when a callback fails, and wants its answer within 3 seconds: a signed, well-formed press is
+answered 200 at once and acted on in the background (the deadline is judged at the moment the
+press arrived), and the presser is told, only them, in words, what happened when their press
+changed nothing.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class SlackActions:
         self._prefect = prefect
         self._now = now
         self._ui_url = ui_url
+        self._acting: set[asyncio.Task[None]] = set()
 
     async def handle(self, request: Request) -> Response:
         """Verify, read and act on one callback; 401/400/413 for what is not Slack's or ours."""
@@ -130,12 +133,23 @@ class SlackActions:
         except InteractionError as error:
             logger.warning("ignored a Slack callback: %s", error)
             return PlainTextResponse(str(error), status_code=400)
-        refusal = await self._answer(press)
-        if refusal is not None:
-            await self._tell(press, refusal)
+        # Slack wants its answer within 3 s; Prefect may take longer (its retries on 503).
+        act = asyncio.get_running_loop().create_task(self._act(press, pressed_at=self._now()))
+        self._acting.add(act)
+        act.add_done_callback(self._acting.discard)
         return Response(status_code=200)
 
-    async def _answer(self, press: ButtonPress) -> str | None:
+    async def settled(self) -> None:
+        """Wait until every press taken so far has been acted on (tests, shutdown)."""
+        while self._acting:
+            await asyncio.gather(*self._acting, return_exceptions=True)
+
+    async def _act(self, press: ButtonPress, *, pressed_at: float) -> None:
+        refusal = await self._answer(press, pressed_at=pressed_at)
+        if refusal is not None:
+            await self._tell(press, refusal)
+
+    async def _answer(self, press: ButtonPress, *, pressed_at: float) -> str | None:
         """Answer the press's request; what to tell the presser when nothing was answered."""
         try:
             run_id = UUID(press.run_id)
@@ -143,13 +157,21 @@ class SlackActions:
             return f"{press.run_id!r} is not a flow run id; nothing was answered"
         try:
             async with self._prefect() as client:
-                return await self._answer_run(client, run_id, press, second_look=True)
+                return await self._answer_run(
+                    client, run_id, press, pressed_at=pressed_at, second_look=True
+                )
         except httpx.HTTPError as error:  # PrefectHTTPStatusError is one too
             logger.error("could not answer flow run %s from Slack: %r", run_id, error)
             return UNREACHABLE
 
     async def _answer_run(
-        self, client: PrefectClient, run_id: UUID, press: ButtonPress, *, second_look: bool
+        self,
+        client: PrefectClient,
+        run_id: UUID,
+        press: ButtonPress,
+        *,
+        pressed_at: float,
+        second_look: bool,
     ) -> str | None:
         situation = await read_situation(client, run_id, press.gate)
         try:
@@ -157,7 +179,7 @@ class SlackActions:
         except SlackError as error:
             logger.error("could not resolve the approvers of flow run %s: %s", run_id, error)
             return f"Slack could not tell who may answer ({error}). {NOTHING_CHANGED} Try again."
-        now = datetime.fromtimestamp(self._now(), UTC)
+        now = datetime.fromtimestamp(pressed_at, UTC)
         verdict = judge_press(press, situation, now=now, allowed=allowed)
         if isinstance(verdict, Refuse):
             logger.info("Slack press on flow run %s refused: %s", run_id, verdict.text)
@@ -166,7 +188,13 @@ class SlackActions:
         if isinstance(verdict, Resume):
             return await self._resume(client, run_id, situation.request, verdict.answer)
         return await self._first_approval(
-            client, run_id, press, situation.request, verdict, second_look=second_look
+            client,
+            run_id,
+            press,
+            situation.request,
+            verdict,
+            pressed_at=pressed_at,
+            second_look=second_look,
         )
 
     async def _allowed(self, request: ApprovalRequest | None) -> Allowed:
@@ -223,12 +251,15 @@ class SlackActions:
         request: ApprovalRequest,
         verdict: FirstApproval,
         *,
+        pressed_at: float,
         second_look: bool,
     ) -> str | None:
         kept = await akeep_vote(client, request, verdict.vote)
         if kept.user_id != verdict.vote.user_id and second_look:
             # Someone else approved first a moment ago: this press is the second approval.
-            return await self._answer_run(client, run_id, press, second_look=False)
+            return await self._answer_run(
+                client, run_id, press, pressed_at=pressed_at, second_look=False
+            )
         logger.info("flow run %s: first of two approvals by %s", run_id, kept.user_id)
         await self._show_first_approval(press, request, kept)
         return (

@@ -35,6 +35,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 
+from engine.approvals.coverage import CoverageRefresher
 from engine.approvals.resume import ResumeOutcome, resume_run
 from engine.dispatch.alert_record import (
     is_alert_firing,
@@ -87,11 +88,17 @@ class ApprovalSweeper:
         *,
         interval: float = 5.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        coverage: CoverageRefresher | None = None,
     ) -> None:
-        """Sweep the Paused runs of `deployment_ids` every `interval` seconds."""
+        """Sweep the Paused runs of `deployment_ids` every `interval` seconds.
+
+        ``coverage`` keeps incidents' requests current as alerts join them (see
+        `engine.approvals.coverage`); without it, requests say what they said when made.
+        """
         self._deployment_ids = list(deployment_ids)
         self._interval = interval
         self._now = now
+        self._coverage = coverage
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -110,10 +117,23 @@ class ApprovalSweeper:
         """Answer what is due now; returns the runs resumed."""
         resumed: list[UUID] = []
         async with get_client() as client:
-            for run in await self._paused_runs(client):
+            paused = await self._paused_runs(client)
+            if self._coverage is not None and paused:
+                await self._coverage.read_incidents(client)
+            for run in paused:
                 if await self.answer_if_due(client, run):
                     resumed.append(run.id)
+                elif self._coverage is not None:
+                    await self._refresh(client, run)
         return resumed
+
+    async def _refresh(self, client: PrefectClient, run: FlowRun) -> None:
+        if self._coverage is None or run.state is None:
+            return
+        gate = run.state.state_details.pause_key
+        request = await read_request(client, run.id, gate) if gate else None
+        if request is not None:
+            await self._coverage.refresh(client, run, request)
 
     async def _paused_runs(self, client: PrefectClient) -> list[FlowRun]:
         if not self._deployment_ids:
@@ -137,6 +157,9 @@ class ApprovalSweeper:
             firing = await is_alert_firing(
                 request.alert_fingerprint, request.alert_starts_at, client=client
             )
+        if firing is False and self._coverage is not None:
+            # An incident's request answers for other alerts too: withdrawn once none fires.
+            firing = await self._coverage.others_firing(run)
         answer = decide_for_waiting(request, now=self._now(), alert_firing=firing)
         if answer is None:
             return False

@@ -25,7 +25,13 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import ObjectAlreadyExists
 from pydantic import BaseModel
 
-from flows.run_identity import RESOLUTION_TAG, alert_episode_of, alert_tag, as_utc, episode_key
+from flows.run_identity import (
+    RESOLUTION_TAG,
+    alert_episode_of,
+    alert_tag,
+    as_utc,
+    resolution_variable_name,
+)
 from flows.runtime import AlertRef, AlertStatus
 
 logger = logging.getLogger(__name__)
@@ -38,11 +44,6 @@ class AlertResolution(BaseModel):
     fingerprint: str
     starts_at: datetime
     ends_at: datetime
-
-
-def resolution_variable_name(fingerprint: str, starts_at: datetime) -> str:
-    """The Prefect Variable recording that this episode resolved."""
-    return f"alert-resolved-{episode_key(fingerprint, starts_at)}"
 
 
 async def record_resolution(client: PrefectClient, resolution: AlertResolution) -> None:

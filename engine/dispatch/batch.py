@@ -43,9 +43,20 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun
 from prefect.states import Scheduled, to_state_create
 
-from engine.dispatch.batch_plan import Create, Decision, Existing, Held, SameAs, plan_submits
+from engine.dispatch.batch_plan import (
+    Create,
+    Decision,
+    Existing,
+    Held,
+    Joins,
+    SameAs,
+    plan_submits,
+)
 from engine.dispatch.cooldown import CooldownHold, read_recent_runs
+from engine.dispatch.incidents import OpenIncidents, joined_alert, record_joins, still_open
+from engine.dispatch.prefect_errors import prefect_reason
 from engine.handoff import HandoffUnavailableError, RunHandle, RunRejectedError, RunRequest
+from flows.incident.records import Incident, JoinedAlert
 from flows.run_identity import run_labels, run_tags
 
 #: The run context entry holding the nonce of the batch that created the run.
@@ -86,6 +97,7 @@ async def submit_batch(
     writes: asyncio.Lock,
     deadline: float,
     validated: Collection[str] = (),
+    incidents: OpenIncidents | None = None,
 ) -> BatchResult:
     """Hand a batch to Prefect, sending runs refused for a transient reason again until
     ``deadline`` (monotonic seconds).
@@ -98,6 +110,8 @@ async def submit_batch(
         deadline: When to stop sending again and report the rest unavailable.
         validated: Deployments whose runs' parameters the caller has checked against their
             schema (`engine.dispatch.parameter_check`): Prefect is asked not to check them again.
+        incidents: The cluster's open incidents, which alerts join instead of starting runs
+            (`engine.dispatch.incidents`); None: every alert starts its own run.
     """
     result = BatchResult(handles=[_TransientError("not sent")] * len(requests))
     pending = list(range(len(requests)))
@@ -108,6 +122,7 @@ async def submit_batch(
             deployments=deployments,
             writes=writes,
             validated=validated,
+            incidents=incidents,
         )
         result.new_runs += round_.new_runs
         for index, handle in zip(pending, round_.handles, strict=True):
@@ -127,11 +142,23 @@ async def _submit_once(
     deployments: Mapping[str, UUID],
     writes: asyncio.Lock,
     validated: Collection[str],
+    incidents: OpenIncidents | None,
 ) -> BatchResult:
     existing = await read_runs_by_key(client, {request.idempotency_key for request in requests})
     now = datetime.now(UTC)
-    recent = await _read_cooldowns(client, requests, existing=existing, now=now)
-    decisions = plan_submits(requests, existing=existing, recent=recent, now=now)
+    wants = any(r.joins_incident and r.idempotency_key not in existing for r in requests)
+    open_ = await incidents.read(client) if incidents is not None and wants else {}
+    # Alerts that will join an incident need no cooldown read.
+    cooling = [r for r in requests if r.joins_incident is None or r.joins_incident not in open_]
+    recent = await _read_cooldowns(client, cooling, existing=existing, now=now)
+    decisions = plan_submits(
+        requests, existing=existing, recent=recent, now=now, open_incidents=open_.keys()
+    )
+    joined = await _join(client, requests, decisions, incidents=open_, writes=writes, now=now)
+    if incidents is not None and len(joined) < len(
+        {d.shared for d in decisions if isinstance(d, Joins)}
+    ):
+        incidents.forget()  # one closed as we joined: read afresh for the resubmission
     to_create = [i for i, decision in enumerate(decisions) if isinstance(decision, Create)]
     nonce = uuid.uuid4().hex
     async with writes:
@@ -152,10 +179,35 @@ async def _submit_once(
         for index, outcome in zip(to_create, outcomes, strict=True)
     }
     handles = [
-        _handle(index, request, decision, made=made, ours=ours)
+        _handle(index, request, decision, made=made, ours=ours, joined=joined)
         for index, (request, decision) in enumerate(zip(requests, decisions, strict=True))
     ]
     return BatchResult(handles=handles, new_runs=new_runs)
+
+
+async def _join(
+    client: PrefectClient,
+    requests: Sequence[RunRequest],
+    decisions: Sequence[Decision],
+    *,
+    incidents: Mapping[str, Incident],
+    writes: asyncio.Lock,
+    now: datetime,
+) -> dict[str, Incident]:
+    """Write the batch's joins; the incidents still open after (their joins stand)."""
+    by_shared: dict[str, list[JoinedAlert]] = {}
+    for request, decision in zip(requests, decisions, strict=True):
+        if isinstance(decision, Joins):
+            by_shared.setdefault(decision.shared, []).append(joined_alert(request, now=now))
+    if not by_shared:
+        return {}
+    async with writes:
+        await record_joins(client, by_shared, incidents)
+    return {
+        shared: incidents[shared]
+        for shared in by_shared
+        if await still_open(client, incidents[shared])
+    }
 
 
 async def _create(
@@ -232,19 +284,30 @@ def _handle(
     *,
     made: Mapping[int, UUID | BulkFailure],
     ours: set[UUID],
+    joined: Mapping[str, Incident],
 ) -> RunHandle | BaseException:
     """The answer to one request of a batch, once the batch's runs are created."""
     if isinstance(decision, Existing):
         return RunHandle(flow_run_id=decision.run_id, created=False)
     if isinstance(decision, Held):
         return _held(request, decision.hold)
+    if isinstance(decision, Joins):
+        incident = joined.get(decision.shared)
+        if incident is None:
+            # Closed between our read and our write: the owner may not have read this join.
+            return _TransientError(f"the {decision.shared} incident closed as the alert joined")
+        return RunHandle(
+            flow_run_id=UUID(incident.owner_run_id),
+            created=False,
+            joined=f"joined the {incident.shared} incident of run {incident.owner}: "
+            f"{incident.cause}; that run verifies this target once its change is done",
+        )
     outcome = made[index if isinstance(decision, Create) else decision.leader]
     if isinstance(outcome, BulkFailure):
+        reason = prefect_reason(outcome.error)
         if outcome.permanent:
-            return RunRejectedError(
-                f"Prefect refused a run of {request.deployment}: {outcome.error[:300]}"
-            )
-        return _TransientError(f"Prefect failed to create a run: {outcome.error[:300]}")
+            return RunRejectedError(f"Prefect refused a run of {request.deployment}: {reason}")
+        return _TransientError(f"Prefect created no run: {reason}")
     if isinstance(decision, Create):
         return RunHandle(flow_run_id=outcome, created=outcome in ours)
     if isinstance(decision, SameAs):

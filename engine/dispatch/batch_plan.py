@@ -6,6 +6,7 @@ arrival order, as if they had come one after the other:
 
 - its idempotency key already has a run: that run (a redelivery);
 - an earlier request of the batch has the same key: the run that one creates;
+- its runbook joins incidents of a shared object that has an open one: no run, it joins;
 - a recent run of its cooldown key holds it back: no run, and why;
 - an earlier request of the batch creates a run for the same cooldown key (another episode on the
   same target arriving together): held back by that run;
@@ -14,7 +15,7 @@ arrival order, as if they had come one after the other:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -40,6 +41,13 @@ class Held:
 
 
 @dataclass(frozen=True)
+class Joins:
+    """No run: the request joins the open incident of ``shared`` (whose owner answers for it)."""
+
+    shared: str
+
+
+@dataclass(frozen=True)
 class Create:
     """Create a run for the request."""
 
@@ -58,7 +66,7 @@ class HeldBy:
     leader: int
 
 
-Decision = Existing | Held | Create | SameAs | HeldBy
+Decision = Existing | Held | Joins | Create | SameAs | HeldBy
 
 
 def plan_submits(
@@ -67,6 +75,7 @@ def plan_submits(
     existing: Mapping[str, FlowRun],
     recent: Mapping[str, Sequence[FlowRun]],
     now: datetime,
+    open_incidents: Collection[str] = (),
 ) -> list[Decision]:
     """One decision per request, in order.
 
@@ -75,13 +84,20 @@ def plan_submits(
         existing: Runs already persisted, by idempotency key.
         recent: Recent runs of each cooldown key of the batch (any order).
         now: When the cooldown windows end.
+        open_incidents: The shared objects with an open incident a live run owns.
     """
     decisions: list[Decision] = []
     creating: dict[str, int] = {}  # idempotency key -> index of the request creating it
     cooling: dict[str, int] = {}  # cooldown key -> index of the request creating its run
     for index, request in enumerate(requests):
         decision = _decide(
-            request, existing=existing, recent=recent, now=now, creating=creating, cooling=cooling
+            request,
+            existing=existing,
+            recent=recent,
+            now=now,
+            creating=creating,
+            cooling=cooling,
+            open_incidents=open_incidents,
         )
         if isinstance(decision, Create):
             creating[request.idempotency_key] = index
@@ -99,12 +115,15 @@ def _decide(
     now: datetime,
     creating: Mapping[str, int],
     cooling: Mapping[str, int],
+    open_incidents: Collection[str],
 ) -> Decision:
     run = existing.get(request.idempotency_key)
     if run is not None:
         return Existing(run.id)
     if request.idempotency_key in creating:
         return SameAs(creating[request.idempotency_key])
+    if request.joins_incident is not None and request.joins_incident in open_incidents:
+        return Joins(request.joins_incident)
     key, seconds = request.cooldown_key, request.cooldown_seconds
     if not key or not seconds:
         return Create()

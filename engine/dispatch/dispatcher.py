@@ -56,6 +56,7 @@ from engine.dispatch.alert_record import (
 )
 from engine.dispatch.batch import submit_batch
 from engine.dispatch.group_commit import Batcher
+from engine.dispatch.incidents import OpenIncidents
 from engine.dispatch.known_runs import KnownRuns
 from engine.dispatch.parameter_check import ParameterCheck
 from engine.handoff import (
@@ -96,6 +97,7 @@ class PrefectDispatcher:
         ready_timeout: float = 2.0,
         known_runs: KnownRuns | None = None,
         parameter_checks: Mapping[str, ParameterCheck] | None = None,
+        cluster: str | None = None,
     ) -> None:
         """Create a dispatcher.
 
@@ -112,6 +114,8 @@ class PrefectDispatcher:
             known_runs: Keys seen persisted, answered without a call; default: a new one.
             parameter_checks: Parameter checks by deployment name: runs of these are checked
                 here (`engine.dispatch.parameter_check`) rather than by Prefect's server.
+            cluster: The cluster's key: alerts join its open incidents instead of starting
+                runs (`engine.dispatch.incidents`); None: every alert starts its own run.
         """
         self._deployments = dict(deployments)
         self._launcher = launcher
@@ -126,6 +130,7 @@ class PrefectDispatcher:
         self._writes = asyncio.Lock()
         self._known = known_runs or KnownRuns()
         self._checks = dict(parameter_checks or {})
+        self._incidents = OpenIncidents(cluster) if cluster is not None else None
 
     @property
     def batches(self) -> int:
@@ -166,12 +171,14 @@ class PrefectDispatcher:
                 writes=self._writes,
                 deadline=deadline,
                 validated=self._checks.keys(),
+                incidents=self._incidents,
             )
         for request, handle in zip(requests, result.handles, strict=True):
             if not isinstance(handle, RunHandle):
                 continue
-            if handle.suppressed:
-                logger.info("no run created for %s: %s", request.runbook, handle.suppressed)
+            if handle.suppressed or handle.joined:
+                why = handle.suppressed or handle.joined
+                logger.info("no run created for %s: %s", request.runbook, why)
             else:
                 self._known.remember(request.idempotency_key, handle.flow_run_id)
         if self._launcher is not None:
@@ -238,20 +245,29 @@ class PrefectDispatcher:
     async def _available(
         self, doing: str, *, seconds: float | None = None
     ) -> AsyncIterator[PrefectClient]:
-        """Translate an unreachable, failing (5xx) or slow Prefect API into HandoffUnavailable."""
+        """Translate an unreachable, failing (5xx) or slow Prefect API into HandoffUnavailable.
+
+        The errors say what is unavailable, never what Prefect answered: its body may quote SQL
+        and the alert data in it. Prefect answers 503 when a retry may pass (its database is
+        locked or out of reach): that is a busy API.
+        """
         try:
             async with asyncio.timeout(self._timeout if seconds is None else seconds):
                 yield await self._open_client()
         except TimeoutError as exc:
-            raise HandoffUnavailableError(f"Prefect API too slow to {doing}") from exc
+            raise HandoffUnavailableError(f"the Prefect API is too slow to {doing}") from exc
         except httpx.HTTPStatusError as exc:
-            if exc.response.status_code < 500:
+            status = exc.response.status_code
+            if status < 500:
                 raise
-            raise HandoffUnavailableError(
-                f"Prefect API failed to {doing}: {exc.response.status_code}"
-            ) from exc
+            state = "is busy (503)" if status == 503 else f"failed ({status})"
+            raise HandoffUnavailableError(f"the Prefect API {state} and could not {doing}") from exc
         except httpx.HTTPError as exc:
-            raise HandoffUnavailableError(f"Prefect API unreachable to {doing}: {exc!r}") from exc
+            # The transport's own words (refused, reset, unknown name), not a response's.
+            why = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            raise HandoffUnavailableError(
+                f"the Prefect API is unreachable to {doing}: {why}"
+            ) from exc
 
 
 async def _cancel(client: PrefectClient, flow_run_id: UUID, message: str) -> bool:

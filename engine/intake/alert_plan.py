@@ -115,4 +115,5 @@ def build_run_request(match: Match, alert: WebhookAlert) -> RunRequest:
         labels=dict(alert.labels),
         cooldown_key=match.cooldown_key,
         cooldown_seconds=match.cooldown_seconds if match.cooldown_key else None,
+        joins_incident=match.joins_incident,
     )

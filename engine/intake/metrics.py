@@ -20,6 +20,8 @@ class ReceiverMetrics:
         ``duplicates_suppressed`` {runbook}: deliveries that found their run already there.
         ``cooldown_suppressed`` {runbook}: alerts that started no run because a recent run of
             the same cooldown key (runbook and target) holds them back.
+        ``incident_joins`` {runbook}: alerts that started no run because they joined the open
+            incident of a run working on their cause (kube-proxy).
         ``unmatched_alerts`` {reason}: alerts that start no runbook, by reason.
         ``resolved_runs`` : runs told that their alert resolved.
         ``handoff_seconds`` {operation}: time of one ``submit`` or ``resolve`` call.
@@ -60,6 +62,13 @@ class ReceiverMetrics:
             f"{_PREFIX}_cooldown_suppressed",
             "Alerts that started no run because a recent run on the same target is within the "
             "runbook's cooldown.",
+            ["runbook"],
+            registry=registry,
+        )
+        self.incident_joins = Counter(
+            f"{_PREFIX}_incident_joins",
+            "Alerts that started no run because they joined the open incident of a run working "
+            "on their cause; that run verifies their targets.",
             ["runbook"],
             registry=registry,
         )

@@ -24,7 +24,7 @@ from engine.intake.alert_plan import AlertMatcher, Unmatched, plan_alert
 from engine.intake.metrics import ReceiverMetrics
 from integrations.alertmanager import WebhookAlert, WebhookNotification
 
-Outcome = Literal["created", "duplicate", "cooldown", "refused", "unmatched", "resolved"]
+Outcome = Literal["created", "duplicate", "cooldown", "joined", "refused", "unmatched", "resolved"]
 
 
 def alert_fields(fingerprint: str, *, flow_run_id: object = None, **more: object) -> dict[str, Any]:
@@ -44,11 +44,15 @@ class AlertOutcome:
         fingerprint: The alert's fingerprint.
         alertname: The alert's name.
         outcome: ``created``/``duplicate`` (a run), ``cooldown`` (no run: a recent run on
-            the same target holds it back), ``refused`` (no run: the run store refused its
+            the same target holds it back), ``joined`` (no run: the open incident of run
+            ``flow_run_id`` answers for it), ``refused`` (no run: the run store refused its
             parameters, a catalog error), ``unmatched``, or ``resolved``.
-        runbook: The runbook, for ``created``, ``duplicate``, ``cooldown`` and ``refused``.
-        flow_run_id: The run created, found, holding it back, or told that its alert resolved.
-        detail: Why an alert is unmatched, held back by a cooldown or refused; empty otherwise.
+        runbook: The runbook, for ``created``, ``duplicate``, ``cooldown``, ``joined`` and
+            ``refused``.
+        flow_run_id: The run created, found, holding it back, answering for it, or told that
+            its alert resolved.
+        detail: Why an alert is unmatched, held back by a cooldown, joined or refused; empty
+            otherwise.
     """
 
     fingerprint: str
@@ -176,6 +180,7 @@ class NotificationHandler:
                 deployment=request.deployment,
                 idempotency_key=request.idempotency_key,
                 suppressed=handle.suppressed,
+                joined=handle.joined,
             ),
         )
         return [
@@ -185,7 +190,7 @@ class NotificationHandler:
                 outcome=outcome,
                 runbook=request.runbook,
                 flow_run_id=handle.flow_run_id,
-                detail=handle.suppressed or "",
+                detail=handle.suppressed or handle.joined or "",
             )
         ]
 
@@ -212,6 +217,8 @@ class NotificationHandler:
         """The outcome of a submit, the counter it adds to and the log line it gets."""
         if handle.suppressed:
             return "cooldown", self._metrics.cooldown_suppressed, "no run: target in cooldown"
+        if handle.joined:
+            return "joined", self._metrics.incident_joins, "no run: joined an open incident"
         if handle.created:
             return "created", self._metrics.runs_created, "run created"
         return (

@@ -33,6 +33,8 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 """An async check that returns when a dependency answers and raises `NotReadyError` if not."""
 
 MIB = 1024 * 1024
+#: The most of an unavailable dependency's reason a response quotes.
+REASON_LIMIT = 200
 
 
 class NotReadyError(Exception):
@@ -150,7 +152,7 @@ def build_receiver(
         except HandoffUnavailableError as error:
             return JSONResponse(
                 {
-                    "error": f"run store unavailable: {error}",
+                    "error": f"run store unavailable: {unavailable_reason(error)}",
                     "field": None,
                     "fix": "none needed: Alertmanager retries, and the retry creates each run once",
                 },
@@ -202,10 +204,29 @@ async def probe(check: ReadinessCheck, timeout_seconds: float) -> str:
         async with asyncio.timeout(timeout_seconds):
             await check()
     except (HandoffUnavailableError, NotReadyError) as error:
-        return f"not ready: {error}"
+        return f"not ready: {unavailable_reason(error)}"
     except TimeoutError:
         return f"not ready: no answer within {timeout_seconds:g}s"
     return "ok"
+
+
+def unavailable_reason(error: Exception) -> str:
+    """Why a dependency is unavailable, as a response may quote it: one line, before any ``[``.
+
+    The Prefect dispatcher already words its errors to be quoted (it turns Prefect's own into a
+    short reason); this bounds what any dispatcher's error puts in a body all the same: no
+    second line (a traceback), nothing from the first ``[`` on (SQLAlchemy's ``[SQL: ...]`` and
+    ``[parameters: ...]``, which carry alert data), at most `REASON_LIMIT` characters.
+
+    Args:
+        error: Why the run store (or another dependency) is unavailable.
+
+    Returns:
+        The reason to quote; "no reason given" when nothing is left of it.
+    """
+    first = str(error).split("\n", 1)[0].split("[", 1)[0]
+    reason = " ".join(first.split()).rstrip(" :;,(") or "no reason given"
+    return reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 3] + "..."
 
 
 def render(outcome: AlertOutcome) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from flows.approval.models import (
     ApprovalRequest,
     ApprovalRules,
     Channel,
+    Coverage,
     Decision,
     RunSubject,
 )
@@ -108,6 +109,7 @@ class ApprovalGate:
         timeout_seconds: float | None = None,
         notes: list[str] | None = None,
         alert: AlertEpisode | None = None,
+        coverage: Coverage | None = None,
     ) -> ApprovalRequest:
         """Build the request for the current flow run (not yet asked).
 
@@ -118,6 +120,7 @@ class ApprovalGate:
             timeout_seconds: How long to wait; None: the runbook's.
             notes: What the steps do not cover.
             alert: The alert the run is about.
+            coverage: The other alerts it answers for (its run owns an incident).
         """
         now = self._now()
         timeout = self._terms.timeout_seconds if timeout_seconds is None else timeout_seconds
@@ -134,6 +137,7 @@ class ApprovalGate:
             alert_fingerprint=alert.fingerprint if alert else None,
             alert_starts_at=alert.starts_at if alert else None,
             alertname=alert.alertname if alert else None,
+            coverage=coverage,
         )
 
     def ask(self, request: ApprovalRequest) -> Approval:

@@ -90,6 +90,40 @@ class ApprovalRules(BaseModel):
         return FourEyes.NOT_THE_STARTER in self.four_eyes
 
 
+class Coverage(BaseModel):
+    """The other alerts one request answers for: those that joined its run's incident.
+
+    Attributes:
+        shared: The shared object the incident is about (``kube-proxy``).
+        cause: What the owner found.
+        alerts: How many other alerts joined.
+        targets: Their targets (``namespace/service``, a node, the cluster), the first few.
+        more_targets: Targets joined beyond those listed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    shared: str
+    cause: str
+    alerts: int = 0
+    targets: tuple[str, ...] = ()
+    more_targets: int = 0
+
+    def lines(self) -> list[str]:
+        """The coverage in words, as the request's message and form say it."""
+        head = f"One request for the whole {self.shared} incident: {self.cause}."
+        if not self.alerts:
+            return [head, "No other alert has joined it yet; those that do are listed here."]
+        more = f" and {self.more_targets} more" if self.more_targets else ""
+        total = len(self.targets) + self.more_targets
+        return [
+            head,
+            f"It also answers for {self.alerts} other alert(s) on {total} target(s): "
+            f"{', '.join(self.targets)}{more}. Each is verified once the change is done; one "
+            "still failing then gets its own run.",
+        ]
+
+
 class ApprovalRequest(BaseModel):
     """What a flow asks a human to approve, kept with the flow run while it waits.
 
@@ -107,6 +141,7 @@ class ApprovalRequest(BaseModel):
         alert_fingerprint: The alert that started the run, if any.
         alert_starts_at: When that alert started firing (its episode).
         alertname: The alert's name.
+        coverage: The other alerts it answers for, when its run owns an incident.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -123,6 +158,7 @@ class ApprovalRequest(BaseModel):
     alert_fingerprint: str | None = None
     alert_starts_at: datetime | None = None
     alertname: str | None = None
+    coverage: Coverage | None = None
 
 
 class ApprovalAnswer(BaseModel):
@@ -214,6 +250,8 @@ def render_request(request: ApprovalRequest) -> str:
     lines = [f"### {request.title}", ""]
     if request.alertname or request.alert_fingerprint:
         lines += [f"Alert: {request.alertname or '-'} (`{request.alert_fingerprint or '-'}`)", ""]
+    if request.coverage is not None:
+        lines += [*request.coverage.lines(), ""]
     lines += [f"Answer by {clock_time(request.deadline)}; no answer rejects.", ""]
     for number, item in enumerate(request.items, start=1):
         lines.append(f"{number}. {item.description}")

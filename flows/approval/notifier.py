@@ -36,6 +36,10 @@ class Notifier(Protocol):
         """The run now waits for an answer to `request`."""
         ...
 
+    def approval_updated(self, run: RunSubject, request: ApprovalRequest) -> None:
+        """`request`, still waiting, now says more (more alerts joined its incident)."""
+        ...
+
     def approval_decided(
         self, run: RunSubject, request: ApprovalRequest, answer: ApprovalAnswer
     ) -> None:
@@ -65,6 +69,16 @@ class LogNotifier:
             run.flow_run_id,
             request.gate,
             render_request(request),
+        )
+
+    def approval_updated(self, run: RunSubject, request: ApprovalRequest) -> None:
+        """Log what the request now covers."""
+        coverage = request.coverage
+        self._log.info(
+            "approval request of flow run %s, gate %s, now covers %d other alert(s)",
+            run.flow_run_id,
+            request.gate,
+            coverage.alerts if coverage else 0,
         )
 
     def approval_decided(

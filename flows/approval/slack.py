@@ -106,7 +106,7 @@ def approval_message(
             for item in request.items
         ),
         deadline=request.deadline,
-        notes=tuple(request.notes),
+        notes=(*(request.coverage.lines() if request.coverage else ()), *request.notes),
         rules=tuple(rules_lines(request, default_approvers=default_approvers)),
         context=context,
         run_url=run_url(ui_url, request.flow_run_id),
@@ -178,6 +178,21 @@ class SlackNotifier:
         keep_once(UUID(request.flow_run_id), message_key(request.gate), kept)
         if not opened:
             self._later(run, "mark the run as waiting", lambda: self._status(run, parent, waiting))
+
+    def approval_updated(self, run: RunSubject, request: ApprovalRequest) -> None:
+        """Rewrite the waiting request's message in place (its buttons stay)."""
+        self._log.approval_updated(run, request)
+
+        def tell() -> None:
+            kept = read_kept(UUID(request.flow_run_id), message_key(request.gate))
+            if kept is None:
+                return  # not posted (yet): the request as posted will be the newer one
+            message = approval_message(
+                request, ui_url=self._ui_url, default_approvers=self._default_approvers
+            )
+            self._channel.update(_ref(kept), *approval_blocks(message))
+
+        self._later(run, "update the request", tell)
 
     def approval_decided(
         self, run: RunSubject, request: ApprovalRequest, answer: ApprovalAnswer

@@ -11,6 +11,7 @@ from flows.change_run import ChangeRun, FinalState, RunReport, final_states
 from flows.checklist.actions import Phase, RestartKubeProxyPod
 from flows.checklist.batches import approval_item, step_groups
 from flows.checklist.budgets import next_wave
+from flows.checklist.coordination import Coordination, Joined
 from flows.checklist.kube_proxy_diagnosis import ROLLBACK_FLOW
 from flows.checklist.notes import NoteKind
 from flows.checklist.observation import emergency_service_name
@@ -61,6 +62,7 @@ STATES: Mapping[Outcome, FinalState] = final_states(
         Outcome.ROLLOUT_IN_PROGRESS: (Completed, "RolloutInProgress"),
         Outcome.PODS_UNSCHEDULABLE: (Completed, "PodsUnschedulable"),
         Outcome.NOT_RECOVERED: (Failed, "NotRecovered"),
+        Outcome.JOINED_INCIDENT: (Completed, "JoinedIncident"),
     },
 )
 
@@ -105,11 +107,19 @@ class ChecklistRun(ChangeRun[RunRecord, Outcome]):
         self._parameters = parameters
         self._alert = alert_of(parameters)
         self._approval_given = False
+        self._coordination = Coordination(
+            lambda: self.record, parameters=parameters, now=runtime.clock.now
+        )
+
+    def _target(self) -> str:
+        return self._parameters.service_key or self._parameters.instance or "the cluster"
 
     def _topic(self) -> str:
         alertname = self._parameters.alertname
-        target = self._parameters.service_key or self._parameters.instance or "the cluster"
-        return f"{alertname + ' on ' if alertname else ''}{target}: five-minute checklist"
+        return f"{alertname + ' on ' if alertname else ''}{self._target()}: five-minute checklist"
+
+    def _wind_up(self) -> None:
+        self._coordination.wind_up()
 
     def _fail(self, error: Exception) -> None:
         # A failed step's error says what was seen; the report shows it as it is.
@@ -141,6 +151,26 @@ class ChecklistRun(ChangeRun[RunRecord, Outcome]):
                 )
             self._finish(Outcome.DRY_RUN, f"{len(plan.mutations)} change(s) planned, none made")
             return
+        shared = self._coordination.share(plan)
+        if self._coordination.owned is not None and self._parameters.instance:
+            # The owner answers for every node's kube-proxy: plan what the whole cluster needs,
+            # so the other nodes' alerts join this plan instead of waiting for their own.
+            assessment = assess(self._parameters, self._policy, everywhere=True)
+            plan = shared = assessment.plan
+            self.record.findings = list(assessment.findings)
+            self.record.record_plan(plan)
+            self._coordination.widened(plan)
+        if isinstance(shared, Joined):
+            plan = shared.plan
+            self.record.record_plan(plan)
+            if not plan.mutations:
+                owner = shared.incident
+                self._finish(
+                    Outcome.JOINED_INCIDENT,
+                    f"{owner.cause}; run {owner.owner} restarts kube-proxy for every Service "
+                    f"this affects and verifies {self._target()} once it is done",
+                )
+                return
         if not plan.actions:
             self._end_without_steps(assessment)
             return
@@ -237,7 +267,9 @@ class ChecklistRun(ChangeRun[RunRecord, Outcome]):
         )
 
     def _alert_resolved(self) -> bool:
-        return self._alert is not None and alert_status(self._alert) is AlertStatus.RESOLVED
+        resolved = self._alert is not None and alert_status(self._alert) is AlertStatus.RESOLVED
+        # An incident's owner stops for its own alert only once every alert it answers for has.
+        return resolved and not self._coordination.others_firing()
 
     def _record_drill(self, plan: Plan) -> None:
         mutations = plan.mutations
@@ -262,9 +294,10 @@ class ChecklistRun(ChangeRun[RunRecord, Outcome]):
 
     def _perform(self, group: tuple[Mutation, ...]) -> bool:
         replaced: dict[str, str] = {}
+        others_firing = self._coordination.others_firing()
         for action in group:
             try:
-                result = perform(action, self._parameters)
+                result = perform(action, self._parameters, others_firing=others_firing)
             except (KubeError, StepFailedError) as error:
                 self.record.record_result(
                     action.key, ActionStatus.FAILED, at=self._now(), detail=str(error)
@@ -302,11 +335,11 @@ class ChecklistRun(ChangeRun[RunRecord, Outcome]):
         alert = self._alert
         request = gate.request(
             gate=GATE,
-            title=f"Approve {len(gated)} step(s) of the five-minute checklist on "
-            f"{self._parameters.service_key or self._parameters.instance or 'the cluster'}",
+            title=f"Approve {len(gated)} step(s) of the five-minute checklist on {self._target()}",
             items=[approval_item(m) for m in gated],
             timeout_seconds=self._parameters.approval_timeout_seconds,
             notes=[note.text for note in plan.notes],
+            coverage=self._coordination.coverage(),
             alert=AlertEpisode(
                 fingerprint=alert.fingerprint, starts_at=alert.starts_at, alertname=alert.alertname
             )

@@ -24,7 +24,7 @@ ROLLBACK_FLOW = "kube-proxy-rollback/kube-proxy-rollback"
 
 def nodes_in_scope(observation: Observation) -> tuple[NodeState, ...]:
     """The node the run is scoped to, or every node; none when `instance` names no node."""
-    if observation.instance is None:
+    if observation.instance is None or observation.kube_proxy_everywhere:
         return observation.nodes
     target = observation.target_node
     return () if target is None else (target,)

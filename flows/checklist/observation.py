@@ -222,6 +222,8 @@ class Observation:
         kube_proxy: kube-proxy's DaemonSet and pods; None when not collected.
         nodes: The cluster's nodes.
         instance: The node the run is scoped to (scope node): a name or address.
+        kube_proxy_everywhere: The run owns the cluster's kube-proxy incident, so kube-proxy
+            is judged on every node whatever its scope.
         other_alerts_firing: Other alerts of the same name firing now; None when unknown.
         other_alerts_confirmed: Alertmanager's API confirmed them firing; False when only the
             receiver's record counted them (recent runs without a recorded resolution).
@@ -239,6 +241,7 @@ class Observation:
     kube_proxy: KubeProxyState | None = None
     nodes: tuple[NodeState, ...] = ()
     instance: str | None = None
+    kube_proxy_everywhere: bool = False
     other_alerts_firing: int | None = None
     other_alerts_confirmed: bool = True
 

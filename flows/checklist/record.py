@@ -38,6 +38,8 @@ class Outcome(StrEnum):
     ALERT_RESOLVED = "alert_resolved"
     DRY_RUN = "dry_run"
     FAILED = "failed"
+    JOINED_INCIDENT = "joined_incident"
+    """Another run already works on this alert's cause (kube-proxy): it answers for this one."""
 
 
 class ActionStatus(StrEnum):
@@ -137,6 +139,61 @@ class PhaseRecord(BaseModel):
         return max(0.0, (self.finished_at - self.started_at).total_seconds())
 
 
+class IncidentRole(StrEnum):
+    """A run's part in an incident on a shared object."""
+
+    OWNER = "owner"
+    """It plans, asks for and makes the shared change, and verifies every joined target."""
+    JOINED = "joined"
+    """It left the shared change to the owner, which verifies its target."""
+
+
+class CoveredAlert(BaseModel):
+    """One alert an incident answered for, as the owner's report lists it.
+
+    Attributes:
+        alertname: The alert's name.
+        fingerprint: Alertmanager's fingerprint.
+        target: ``namespace/service``, a node, or the cluster.
+        fired_at: When the episode started firing.
+        joined_at: When it joined the incident.
+        via: How it joined: ``alert`` (no run was started) or the run that joined.
+        verification: What the owner found on its target once the change was done.
+        verified: Whether that shows the target working.
+        resolved_at: When the receiver saw the alert resolve, if it did.
+        handled_by: The run that answers for the alert: the owner, or one started for it.
+    """
+
+    alertname: str
+    fingerprint: str
+    target: str
+    fired_at: datetime
+    joined_at: datetime
+    via: str
+    verification: str | None = None
+    verified: bool | None = None
+    resolved_at: datetime | None = None
+    handled_by: str
+
+
+class IncidentRecord(BaseModel):
+    """The incident a run took part in.
+
+    Attributes:
+        role: Owner or joined.
+        shared: The shared object (``kube-proxy``).
+        owner: The owner run, as humans read it.
+        cause: What the owner found.
+        covered: Every other alert the incident answered for (the owner's record only).
+    """
+
+    role: IncidentRole
+    shared: str
+    owner: str
+    cause: str
+    covered: list[CoveredAlert] = Field(default_factory=list)
+
+
 class RunRecord(FlowRecord[Outcome]):
     """Everything one checklist run saw, decided, asked and did."""
 
@@ -152,6 +209,7 @@ class RunRecord(FlowRecord[Outcome]):
     follow_up: str | None = None
     approval: StepsApproval | None = None
     phases: list[PhaseRecord] = Field(default_factory=list)
+    incident: IncidentRecord | None = None
 
     def record_plan(self, plan: Plan) -> None:
         """Keep the plan's steps (as planned), notes and deferred nodes."""

@@ -7,7 +7,13 @@ from datetime import datetime
 from flows.approval.models import clock_time
 from flows.checklist.actions import PHASE_ORDER, Phase
 from flows.checklist.findings import Finding
-from flows.checklist.record import ActionRecord, ActionStatus, RunRecord, StepsApproval
+from flows.checklist.record import (
+    ActionRecord,
+    ActionStatus,
+    IncidentRole,
+    RunRecord,
+    StepsApproval,
+)
 from flows.checklist.timeline import FIVE_MINUTES, RunTime, phase_times, run_time
 from flows.run_report import outcome_line
 
@@ -22,6 +28,7 @@ def render_report(record: RunRecord) -> str:
     sections = [
         _header(record),
         _alert(record),
+        *_incident(record),
         _findings(record.findings),
         _plan(record),
         _actions(record.actions),
@@ -99,6 +106,48 @@ def _alert(record: RunRecord) -> str:
             f"- Labels: {rendered}",
         ]
     )
+
+
+def _incident(record: RunRecord) -> list[str]:
+    incident = record.incident
+    if incident is None:
+        return []
+    if incident.role is IncidentRole.JOINED:
+        return [
+            f"## Incident\n\nThis run joined the {incident.shared} incident of run "
+            f"{incident.owner}: {incident.cause}. That run plans, asks for and makes the change "
+            "once for every alert; its report lists this one and what its target showed after."
+        ]
+    covered = incident.covered
+    targets = len({alert.target for alert in covered})
+    lines = [
+        "## Incident",
+        "",
+        f"This run owned the {incident.shared} incident: {incident.cause}. One plan and one "
+        f"approval request answered for this alert and {len(covered)} more on {targets} "
+        "target(s); each was verified once the change was done, and one still failing then got "
+        "its own run.",
+    ]
+    if covered:
+        lines += [
+            "",
+            "| Alert | Target | Fired | Joined | Via | After the change | Resolved | Handled by |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_cell(a.alertname)} | {_cell(a.target)} | {_time(a.fired_at)} | "
+            f"{_time(a.joined_at)} | {_cell(a.via)} | "
+            f"{_cell(_verdict_of(a.verified) + (a.verification or '-'))} | "
+            f"{_time(a.resolved_at)} | {_cell(a.handled_by)} |"
+            for a in covered
+        ]
+    return ["\n".join(lines)]
+
+
+def _verdict_of(verified: bool | None) -> str:
+    if verified is None:
+        return ""
+    return "working: " if verified else "still failing: "
 
 
 def _findings(findings: list[Finding]) -> str:

@@ -96,8 +96,7 @@ def _run_scoped(context: TaskRunContext, name: str) -> str:
 
 
 def _assessment_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    del parameters
-    return _run_scoped(context, "assess")
+    return _run_scoped(context, "assess-everywhere" if parameters.get("everywhere") else "assess")
 
 
 def _mutation_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -134,14 +133,18 @@ def waiting(runtime: FlowRuntime, timeout_seconds: float) -> Waiting:
     retries=TASK_RETRIES,
     retry_condition_fn=retry_on_transient,
 )
-def assess(parameters: ChecklistParameters, policy: ApprovalPolicy) -> Assessment:
+def assess(
+    parameters: ChecklistParameters, policy: ApprovalPolicy, *, everywhere: bool = False
+) -> Assessment:
     """Minute 1: observe, diagnose and plan (persisted, so re-runs act on the same plan).
 
     Scope: besides the cluster, how many other alerts of the run's alertname fire now.
+    ``everywhere``: the run owns the kube-proxy incident, so kube-proxy is judged (and
+    restarted) on every node, whatever the run's scope.
     """
     runtime = current_runtime()
     with runtime.kube_factory() as kube:
-        observation = observe(kube, parameters)
+        observation = replace(observe(kube, parameters), kube_proxy_everywhere=everywhere)
     if parameters.alertname:
         others = runtime.alerts.firing_elsewhere(
             parameters.alertname, excluding=parameters.alert_fingerprint
@@ -178,11 +181,18 @@ def _recheck_scope(action: Mutation) -> tuple[Part, frozenset[str]]:
     retries=TASK_RETRIES,
     retry_condition_fn=retry_on_transient,
 )
-def perform(action: Mutation, parameters: ChecklistParameters) -> StepResult:
-    """Re-check the alert and the cluster, then carry out `action` (at most once per run)."""
+def perform(
+    action: Mutation, parameters: ChecklistParameters, *, others_firing: bool = False
+) -> StepResult:
+    """Re-check the alert and the cluster, then carry out `action` (at most once per run).
+
+    ``others_firing``: other alerts the run answers for (its incident's) still fire, so its
+    own alert resolving does not stop it.
+    """
     runtime = current_runtime()
     alert = alert_of(parameters)
-    if alert is not None and runtime.alerts.status(alert) is AlertStatus.RESOLVED:
+    resolved = alert is not None and runtime.alerts.status(alert) is AlertStatus.RESOLVED
+    if resolved and not others_firing:
         return StepResult(
             status=ActionStatus.SKIPPED,
             detail="the alert no longer fires",

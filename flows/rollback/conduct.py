@@ -12,6 +12,8 @@ from prefect.states import Cancelled, Completed, Failed
 from flows.approval import ApprovalItem, ApprovalRequest
 from flows.approval.gate import ApprovalGate
 from flows.change_run import ChangeRun, FinalState, RunReport, final_states
+from flows.incident import tasks as incident
+from flows.incident.records import Incident
 from flows.rollback.observe import DAEMON_SET, NAMESPACE
 from flows.rollback.parameters import RollbackParameters
 from flows.rollback.plan import RollbackPlan, container_images
@@ -22,6 +24,7 @@ from flows.rollback.tasks import assess_rollback, change_template, watch_rollout
 from flows.run_record import StepStatus
 from flows.runtime import FlowRuntime
 from runbooks.approval import ActionKind, ApprovalPolicy
+from runbooks.model import SharedObject
 
 GATE = "rollback-kube-proxy"
 
@@ -34,6 +37,7 @@ STATES: Mapping[Outcome, FinalState] = final_states(
     {
         Outcome.ROLLED_BACK: (Completed, "RolledBack"),
         Outcome.SUPERSEDED: (Cancelled, "Superseded"),
+        Outcome.KUBE_PROXY_BUSY: (Cancelled, "KubeProxyBusy"),
         Outcome.ALREADY_IN_PLACE: (Completed, "AlreadyInPlace"),
         Outcome.RESTORED: (Failed, "RolloutFailedRestored"),
         Outcome.RESTORE_FAILED: (Failed, "RestoreFailed"),
@@ -65,6 +69,7 @@ class RollbackRun(ChangeRun[RollbackRecord, Outcome]):
         )
         super().__init__(record, runtime=runtime, policy=policy, drill=parameters.auto_approve)
         self._parameters = parameters
+        self._incident: Incident | None = None
 
     def _conduct(self) -> None:
         assessment = assess_rollback(self._parameters.to_revision)
@@ -91,6 +96,8 @@ class RollbackRun(ChangeRun[RollbackRecord, Outcome]):
                 "nothing changed",
             )
             return
+        if not self._hold_kube_proxy(plan):
+            return
         if self._approved(
             ActionKind.ROLLBACK_KUBE_PROXY,
             lambda gate: self._request(gate, plan),
@@ -98,6 +105,31 @@ class RollbackRun(ChangeRun[RollbackRecord, Outcome]):
             unchanged="the DaemonSet was not changed",
         ):
             self._roll_back(plan)
+
+    def _hold_kube_proxy(self, plan: RollbackPlan) -> bool:
+        """Own kube-proxy's incident for the rollback; False (the run ended) if another has it."""
+        cause = (
+            f"kube-proxy is rolled back from revision {plan.from_revision} to {plan.to_revision}"
+        )
+        claim = incident.claim(
+            SharedObject.KUBE_PROXY.value, cause=cause, nodes=(), opened_at=self._now()
+        )
+        if claim.owned:
+            self._incident = claim.incident
+            return True
+        other = claim.incident
+        self._finish(
+            Outcome.KUBE_PROXY_BUSY,
+            f"run {other.owner} is changing kube-proxy ({other.cause}); nothing was changed: "
+            "start the rollback again once that run has ended",
+        )
+        return False
+
+    def _wind_up(self) -> None:
+        if self._incident is not None:
+            self.record.handed_back = incident.hand_back(
+                self._incident, outcome=self.record.outcome_text
+            )
 
     def _note_plan(self, plan: RollbackPlan, *, observed_at: datetime) -> None:
         record = self.record

@@ -18,6 +18,8 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     APPROVAL_TIMED_OUT = "approval_timed_out"
     SUPERSEDED = "superseded"
+    KUBE_PROXY_BUSY = "kube_proxy_busy"
+    """Another run was changing kube-proxy (restarting its pods): this one changed nothing."""
     ALREADY_IN_PLACE = "already_in_place"
     RESTORED = "restored_after_failed_rollout"
     RESTORE_FAILED = "restore_failed"
@@ -34,3 +36,5 @@ class RollbackRecord(StepsRecord[Outcome]):
     diff: list[str] = Field(default_factory=list)
     target: list[str] = Field(default_factory=list)
     target_warning: str | None = None
+    handed_back: list[str] = Field(default_factory=list)
+    """The alerts that joined the kube-proxy incident while this run held it, and their runs."""

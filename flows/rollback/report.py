@@ -28,4 +28,7 @@ def render_report(record: RollbackRecord) -> str:
         lines += ["", "## Target revision", "", *(f"- {line}" for line in record.target)]
     if record.diff:
         lines += ["", "## Template change", "", "```diff", *record.diff, "```"]
+    if record.handed_back:
+        lines += ["", "## Alerts that arrived during the rollback", ""]
+        lines += [f"- {line}" for line in record.handed_back]
     return "\n".join([*lines, *closing(record)]) + "\n"

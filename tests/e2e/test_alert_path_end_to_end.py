@@ -15,7 +15,8 @@ from typing import Any
 
 from prefect.client.orchestration import get_client
 
-from engine.dispatch.alert_record import AlertResolution, resolution_variable_name
+from engine.dispatch.alert_record import AlertResolution
+from flows.run_identity import resolution_variable_name
 from integrations.alertmanager import fingerprint_labels
 from tests.e2e.alert_stack import (
     E2E_MARKS,

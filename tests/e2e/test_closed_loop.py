@@ -64,7 +64,10 @@ def test_kube_proxy_down_fires_per_node_and_resolves_once_the_checklist_restarts
         "action done: perform restart_kube_proxy_pod:node-2 (Completed)",
         "action done: perform restart_kube_proxy_pod:node-3 (Completed)",
     ]
-    assert {run.outcome.split(":")[0] for run in facts.runs} == {"Recovered"}
+    # One run owns the kube-proxy incident and restarts both nodes; the other node's alert
+    # joins it (as a run that ends at once, or at the door with no run at all).
+    outcomes = sorted(run.outcome.split(":")[0] for run in facts.runs)
+    assert outcomes in (["Recovered"], ["JoinedIncident", "Recovered"]), outcomes
     assert_the_loop_closed(facts)
 
 

@@ -22,6 +22,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.client.schemas.sorting import ArtifactSort
 
+from engine.approvals.coverage import CoverageRefresher
 from engine.approvals.sweeper import ApprovalSweeper
 from engine.dispatch.alert_record import AlertResolution, ReceiverRecordChecker, record_resolution
 from engine.execution.executor import WarmExecutor
@@ -29,6 +30,7 @@ from engine.handoff import RunRequest
 from flows.approval import ApprovalAnswer, ApprovalRequest, RunEnding, RunSubject, StepNote
 from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME, service_checklist
 from flows.checklist.report import report_key
+from flows.incident.records import cluster_key
 from flows.run_identity import run_labels, run_tags
 from flows.runtime import AlertSources, FlowRuntime
 from integrations.kubernetes import KubeConnection, connect
@@ -53,6 +55,7 @@ class RecordingNotifier:
     """A notifier that remembers what it was told."""
 
     requested: list[ApprovalRequest] = field(default_factory=list)
+    updated: list[ApprovalRequest] = field(default_factory=list)
     decided: list[tuple[ApprovalRequest, ApprovalAnswer]] = field(default_factory=list)
     steps: list[StepNote] = field(default_factory=list)
     endings: list[RunEnding] = field(default_factory=list)
@@ -60,6 +63,10 @@ class RecordingNotifier:
     def approval_requested(self, run: RunSubject, request: ApprovalRequest) -> None:
         """Remember the request."""
         self.requested.append(request)
+
+    def approval_updated(self, run: RunSubject, request: ApprovalRequest) -> None:
+        """Remember the request as updated."""
+        self.updated.append(request)
 
     def approval_decided(
         self, run: RunSubject, request: ApprovalRequest, answer: ApprovalAnswer
@@ -103,8 +110,15 @@ class ChecklistEngine:
             {self.deployment_id: self.flow}, poll_interval=1.0, shutdown_grace=5, runtime=runtime
         )
         await self.executor.start()
-        self.sweeper = ApprovalSweeper([self.deployment_id], interval=0.2)
+        coverage = CoverageRefresher(self.cluster, self.notifier)
+        self.sweeper = ApprovalSweeper([self.deployment_id], interval=0.2, coverage=coverage)
         await self.sweeper.start()
+
+    @property
+    def cluster(self) -> str:
+        """The cluster's key, as the engine computes it (its incidents are per cluster)."""
+        with connect(KubeConnection(kubeconfig=self.kubeconfig)) as kube:
+            return cluster_key(kube.server)
 
     async def stop(self) -> None:
         """Stop the sweeper and the executor (what an engine shutdown does)."""

@@ -292,6 +292,9 @@ class Told:
     def approval_requested(self, run: RunSubject, request: ApprovalRequest) -> None:
         raise AssertionError("nobody is asked in these tests")
 
+    def approval_updated(self, run: RunSubject, request: ApprovalRequest) -> None:
+        raise AssertionError("nobody is asked in these tests")
+
     def approval_decided(
         self, run: RunSubject, request: ApprovalRequest, answer: ApprovalAnswer
     ) -> None:

@@ -58,6 +58,11 @@ class KubeBase:
             sleep=sleep,
         )
 
+    @property
+    def server(self) -> str:
+        """The API server's URL this facade talks to (no call made)."""
+        return str(self._api_client.configuration.host)
+
     def server_version(self) -> str:
         """The apiserver's ``gitVersion``: the cheapest call that proves the cluster answers.
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pytest
+from prefect.client.orchestration import PrefectClient
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -122,3 +125,42 @@ def test_a_press_naming_a_run_that_no_longer_exists_is_told_so(
     assert told.body["text"] == (
         "This request's run no longer exists in Prefect (it was deleted). Nothing was changed."
     )
+
+
+class SlowPrefect(PrefectClient):
+    """A Prefect API that takes longer than Slack waits, then turns out to be down."""
+
+    async def __aenter__(self) -> Self:
+        await asyncio.sleep(4)  # longer than the 3 s Slack waits for an answer
+        raise httpx.ConnectError("Prefect is down")
+
+
+def test_a_press_is_answered_at_once_while_prefect_is_slow_and_told_once_it_is_known(
+    slack: FakeSlack, prefect_api_url: str
+) -> None:
+    credentials = SlackCredentials(
+        bot_token="xoxb-test",
+        signing_secret=SIGNING_SECRET,
+        channel="C0123ABC",
+        api_url=slack.base_url,
+    )
+    actions = SlackActions(
+        signing_secret=SIGNING_SECRET,
+        channel=SlackChannel(credentials.get_client(), credentials.channel),
+        prefect=lambda: SlowPrefect("http://127.0.0.1:9"),
+    )
+    app = Starlette(routes=[Route("/slack/interactions", actions.handle, methods=["POST"])])
+    run = uuid.uuid4()
+    body, headers = signed_press(
+        message_with_buttons(f"{run}/checklist-approval/4f1c2e9ab7d05a63"), "approve", user="U1"
+    )
+
+    with served(app) as url:
+        began = time.monotonic()
+        answer = httpx.post(f"{url}/slack/interactions", content=body, headers=headers, timeout=10)
+        answered_in = time.monotonic() - began
+        [told] = slack.wait_for("chat.postEphemeral", within=30)
+
+    assert answer.status_code == 200
+    assert answered_in < 2
+    assert told.body["text"].startswith("Prefect could not be reached, so nothing was changed")

@@ -14,8 +14,8 @@ from engine.dispatch.alert_record import (
     is_alert_firing,
     is_alert_firing_sync,
     record_resolution,
-    resolution_variable_name,
 )
+from flows.run_identity import resolution_variable_name
 
 STARTS_AT = datetime(2025, 11, 25, 9, 30, 5, 123456, tzinfo=UTC)
 

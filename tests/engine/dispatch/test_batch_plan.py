@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from prefect.client.schemas.objects import FlowRun
 from prefect.states import Completed
 
-from engine.dispatch.batch_plan import Create, Existing, Held, HeldBy, SameAs, plan_submits
+from engine.dispatch.batch_plan import (
+    Create,
+    Existing,
+    Held,
+    HeldBy,
+    Joins,
+    SameAs,
+    plan_submits,
+)
 from engine.handoff import RunRequest
 from tests.engine.alert_requests import STARTS_AT, run_request
+
+KUBE_PROXY = "kube-proxy"
 
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=UTC)
 WEB = "service-down:shop/web"
@@ -86,3 +97,57 @@ def test_only_runs_inside_the_window_hold(age: float, expected: str) -> None:
     (decision,) = plan_submits([cooled("a")], existing={}, recent={WEB: [run_of(age=age)]}, now=NOW)
 
     assert ("held" if isinstance(decision, Held) else "created") == expected
+
+
+def joining(fingerprint: str | None = None) -> RunRequest:
+    return replace(run_request(fingerprint=fingerprint), joins_incident=KUBE_PROXY)
+
+
+@pytest.mark.parametrize(
+    ("joins", "open_incidents", "expected"),
+    [
+        (KUBE_PROXY, {KUBE_PROXY}, Joins(KUBE_PROXY)),
+        (KUBE_PROXY, set(), Create()),
+        (None, {KUBE_PROXY}, Create()),
+        ("coredns", {KUBE_PROXY}, Create()),
+    ],
+)
+def test_an_alert_joins_only_an_open_incident_of_the_object_its_runbook_names(
+    joins: str | None, open_incidents: set[str], expected: object
+) -> None:
+    request = replace(run_request(), joins_incident=joins)
+
+    decisions = plan_submits(
+        [request], existing={}, recent={}, now=NOW, open_incidents=open_incidents
+    )
+
+    assert decisions == [expected]
+
+
+def test_an_alert_that_already_has_its_run_keeps_it_during_an_incident() -> None:
+    request = joining()
+    run = run_of(request)
+
+    decisions = plan_submits(
+        [request],
+        existing={request.idempotency_key: run},
+        recent={},
+        now=NOW,
+        open_incidents={KUBE_PROXY},
+    )
+
+    assert decisions == [Existing(run.id)]
+
+
+def test_an_alert_joins_an_incident_rather_than_wait_out_a_cooldown() -> None:
+    request = replace(cooled("a"), joins_incident=KUBE_PROXY)
+
+    decisions = plan_submits(
+        [request],
+        existing={},
+        recent={WEB: [run_of(age=30)]},
+        now=NOW,
+        open_incidents={KUBE_PROXY},
+    )
+
+    assert decisions == [Joins(KUBE_PROXY)]

@@ -19,6 +19,7 @@ EXPECTED_STATES = {
     Outcome.PODS_UNSCHEDULABLE: (StateType.COMPLETED, "PodsUnschedulable"),
     Outcome.DRY_RUN: (StateType.COMPLETED, "DryRun"),
     Outcome.ALERT_RESOLVED: (StateType.COMPLETED, "AlertResolved"),
+    Outcome.JOINED_INCIDENT: (StateType.COMPLETED, "JoinedIncident"),
     Outcome.REJECTED: (StateType.CANCELLED, "Rejected"),
     Outcome.APPROVAL_TIMED_OUT: (StateType.CANCELLED, "ApprovalTimedOut"),
     Outcome.NOT_RECOVERED: (StateType.FAILED, "NotRecovered"),

@@ -18,6 +18,7 @@ EXPECTED_STATES = {
     Outcome.REJECTED: (StateType.CANCELLED, "Rejected"),
     Outcome.APPROVAL_TIMED_OUT: (StateType.CANCELLED, "ApprovalTimedOut"),
     Outcome.SUPERSEDED: (StateType.CANCELLED, "Superseded"),
+    Outcome.KUBE_PROXY_BUSY: (StateType.CANCELLED, "KubeProxyBusy"),
     Outcome.RESTORED: (StateType.FAILED, "RolloutFailedRestored"),
     Outcome.RESTORE_FAILED: (StateType.FAILED, "RestoreFailed"),
     Outcome.FAILED: (StateType.FAILED, "Failed"),

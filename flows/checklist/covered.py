@@ -1,0 +1,81 @@
+"""The targets of the alerts an incident covered, checked once its owner's change is done.
+
+One pass over all of them, with one client and one deadline, however many Services joined: a
+Service is working again once it has ready endpoints, a node once its kube-proxy pod is Ready,
+the cluster once every kube-proxy pod is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from flows.checklist.observation import KubeProxyState
+from flows.checklist.observe import observe_endpoints, observe_kube_proxy
+from flows.checklist.tasks import waiting
+from flows.incident.records import JoinedAlert
+from flows.runtime import current_runtime
+from flows.task_policy import TASK_RETRIES, retry_on_transient
+from integrations.kubernetes import Kube
+
+
+@dataclass(frozen=True, slots=True)
+class TargetCheck:
+    """What was seen on one target: whether it works, and the words for the report."""
+
+    ok: bool
+    seen: str
+
+
+def _kube_proxy_check(state: KubeProxyState, node: str | None) -> TargetCheck:
+    pod = state.pod_on(node) if node else None
+    if pod is not None:
+        return TargetCheck(
+            pod.ready, f"kube-proxy on {node} {'Ready' if pod.ready else 'not Ready'}"
+        )
+    ready = sum(1 for p in state.pods if p.ready and not p.deleting)
+    live = sum(1 for p in state.pods if not p.deleting)
+    return TargetCheck(live > 0 and ready == live, f"kube-proxy Ready on {ready} of {live} node(s)")
+
+
+def check_targets(kube: Kube, alerts: list[JoinedAlert]) -> dict[str, TargetCheck]:
+    """One look at each alert's target, by target."""
+    checks: dict[str, TargetCheck] = {}
+    kube_proxy: KubeProxyState | None = None
+    for alert in alerts:
+        if alert.target in checks:
+            continue
+        service = alert.service
+        if service is not None:
+            state = observe_endpoints(kube, *service)
+            seen = f"{state.ready} ready, {state.not_ready} not ready endpoint(s)"
+            checks[alert.target] = TargetCheck(state.ready > 0, seen)
+            continue
+        kube_proxy = kube_proxy or observe_kube_proxy(kube)
+        instance = alert.parameters.get("instance")
+        checks[alert.target] = _kube_proxy_check(kube_proxy, str(instance) if instance else None)
+    return checks
+
+
+@task(
+    name="verify-covered-targets",
+    cache_policy=NO_CACHE,
+    retries=TASK_RETRIES,
+    retry_condition_fn=retry_on_transient,
+)
+def verify_covered(alerts: list[JoinedAlert], timeout_seconds: float) -> dict[str, TargetCheck]:
+    """Look at every target until all work or `timeout_seconds` pass; the last look of each."""
+    runtime = current_runtime()
+    wait = waiting(runtime, timeout_seconds)
+    deadline = wait.monotonic() + wait.timeout_seconds
+    with runtime.kube_factory() as kube:
+        pending = list(alerts)
+        checks: dict[str, TargetCheck] = {}
+        while True:
+            checks |= check_targets(kube, pending)
+            pending = [a for a in pending if not checks[a.target].ok]
+            if not pending or wait.monotonic() >= deadline:
+                return checks
+            wait.sleep(wait.poll_seconds)

@@ -1,0 +1,1 @@
+"""Incidents: one run changes a shared object (kube-proxy) for every alert its cause raised."""

@@ -1,0 +1,157 @@
+"""Alerts joining an open incident at the door, on a real Prefect server: no run, one record."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+from prefect.client.schemas.objects import FlowRun
+from prefect.states import Completed
+
+from engine.dispatch.dispatcher import PrefectDispatcher
+from engine.handoff import RunHandle, RunRequest
+from flows.incident import ledger
+from flows.incident.records import Incident
+from tests.engine.alert_requests import run_request
+
+RECORD = "engine-test-record/engine-test-record"
+KUBE_PROXY = "kube-proxy"
+
+
+def joining() -> RunRequest:
+    """A ServiceDown-like alert whose runbook joins kube-proxy incidents."""
+    return replace(run_request(), joins_incident=KUBE_PROXY)
+
+
+@pytest.fixture
+def cluster() -> str:
+    """A cluster of its own for each test: its incidents are no other test's."""
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def owner(prefect_client: PrefectClient, deployment_ids: dict[str, UUID]) -> FlowRun:
+    """A live run (Scheduled) to own incidents."""
+    return await prefect_client.create_flow_run_from_deployment(
+        deployment_ids[RECORD], parameters={"marker": "owner"}
+    )
+
+
+@pytest.fixture
+def incident(cluster: str, owner: FlowRun) -> Incident:
+    """The open kube-proxy incident of `cluster`, owned by `owner`."""
+    proposal = Incident(
+        cluster=cluster,
+        shared=KUBE_PROXY,
+        owner_run_id=str(owner.id),
+        owner_run_name=owner.name,
+        cause="kube-proxy needs a restart on 2 node(s): node-2, node-3",
+        opened_at=datetime.now(UTC),
+    )
+    claim = ledger.claim_incident(proposal)
+    assert claim.owned
+    return claim.incident
+
+
+@pytest.fixture
+async def dispatcher(
+    deployment_ids: dict[str, UUID], cluster: str
+) -> AsyncIterator[PrefectDispatcher]:
+    """A dispatcher for `cluster`, without an executor."""
+    dispatcher = PrefectDispatcher(deployment_ids, cluster=cluster)
+    yield dispatcher
+    await dispatcher.aclose()
+
+
+async def runs_of(client: PrefectClient, request: RunRequest) -> list[FlowRun]:
+    return await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            tags=FlowRunFilterTags(all_=[f"fingerprint:{request.alert_fingerprint}"])
+        )
+    )
+
+
+async def test_alerts_joining_an_open_incident_start_no_run_and_are_recorded_for_its_owner(
+    dispatcher: PrefectDispatcher, prefect_client: PrefectClient, incident: Incident
+) -> None:
+    requests = [joining() for _ in range(30)]
+
+    handles = [await dispatcher.submit(request) for request in requests[:2]]
+    handles += await _all(dispatcher, requests[2:])
+
+    assert {handle.flow_run_id for handle in handles} == {UUID(incident.owner_run_id)}
+    assert all(handle.joined and not handle.created for handle in handles)
+    assert "kube-proxy incident of run" in (handles[0].joined or "")
+    for request in requests[:3]:
+        assert await runs_of(prefect_client, request) == []
+    joins = ledger.read_joins(incident.owner_run_id)
+    assert sorted(j.idempotency_key for j in joins) == sorted(r.idempotency_key for r in requests)
+    assert {j.runbook for j in joins} == {"kube-proxy-down"}
+    assert all(j.run_id is None and j.deployment == RECORD for j in joins)
+
+
+async def test_an_alert_whose_runbook_joins_no_incident_starts_its_run_during_one(
+    dispatcher: PrefectDispatcher, incident: Incident
+) -> None:
+    handle = await dispatcher.submit(run_request())
+
+    assert handle.created
+    assert handle.joined is None
+    assert ledger.read_joins(incident.owner_run_id) == []
+
+
+async def test_once_its_owner_closed_the_incident_alerts_start_their_own_runs(
+    dispatcher: PrefectDispatcher, incident: Incident
+) -> None:
+    ledger.close_incident(incident, outcome="recovered")
+
+    handle = await dispatcher.submit(joining())
+
+    assert handle.created
+    assert handle.joined is None
+
+
+async def test_an_incident_whose_owner_run_ended_is_not_joined(
+    dispatcher: PrefectDispatcher, prefect_client: PrefectClient, incident: Incident
+) -> None:
+    await prefect_client.set_flow_run_state(UUID(incident.owner_run_id), Completed(), force=True)
+
+    handle = await dispatcher.submit(joining())
+
+    assert handle.created
+
+
+async def test_another_clusters_incident_is_not_joined(
+    deployment_ids: dict[str, UUID], incident: Incident
+) -> None:
+    elsewhere = PrefectDispatcher(deployment_ids, cluster=uuid.uuid4().hex[:12])
+    try:
+        handle = await elsewhere.submit(joining())
+    finally:
+        await elsewhere.aclose()
+
+    assert handle.created
+
+
+async def test_without_a_cluster_key_every_alert_starts_its_run(
+    deployment_ids: dict[str, UUID], incident: Incident
+) -> None:
+    plain = PrefectDispatcher(deployment_ids)
+    try:
+        handle = await plain.submit(joining())
+    finally:
+        await plain.aclose()
+
+    assert handle.created
+
+
+async def _all(dispatcher: PrefectDispatcher, requests: list[RunRequest]) -> list[RunHandle]:
+    """Submit them all at once (they share batches)."""
+    return list(await asyncio.gather(*(dispatcher.submit(r) for r in requests)))
