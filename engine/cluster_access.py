@@ -19,12 +19,16 @@ class ClusterAccess:
         description: One line naming the source, for the startup banner.
         simulated: True when the engine started a simulated cluster itself.
         admin_kubeconfig: For a simulated cluster, a kubeconfig a human can use with kubectl.
+        server: The API server's URL the engine acts on (empty: not told).
+        context: The kubeconfig context used (None: no kubeconfig, or not told).
     """
 
     connection: KubeConnection
     description: str
     simulated: bool
     admin_kubeconfig: str | None = None
+    server: str = ""
+    context: str | None = None
 
 
 #: Said when no cluster is configured and the simulated one is not installed (a production image).
@@ -46,25 +50,52 @@ def cluster_access(settings: EngineSettings) -> Iterator[ClusterAccess]:
     Raises:
         ConfigurationError: no cluster is configured and simulation is forbidden.
     """
-    connection = settings.connection()
-    if settings.simulate is not True:
-        try:
-            with connect(connection) as kube:
-                source = kube.source.describe() if kube.source else "configured cluster"
-        except ConfigurationError:
-            if settings.simulate is False:
-                raise
-        else:
-            yield ClusterAccess(connection=connection, description=source, simulated=False)
-            return
-    with _simulated(settings) as access:
+    configured = configured_cluster(settings)
+    if configured is not None:
+        yield configured
+        return
+    with simulated_cluster(settings) as access:
         yield access
 
 
+def configured_cluster(settings: EngineSettings) -> ClusterAccess | None:
+    """The configured cluster, or None when the engine is to simulate one (`cluster_access`).
+
+    Reads the configuration only (no request to the API server), so ``runbooks up`` knows at
+    once whether the simulated cluster's port will be needed.
+
+    Raises:
+        ConfigurationError: no cluster is configured and simulation is forbidden.
+    """
+    if settings.simulate is True:
+        return None
+    connection = settings.connection()
+    try:
+        with connect(connection) as kube:
+            source, server = kube.source, kube.server
+    except ConfigurationError:
+        if settings.simulate is False:
+            raise
+        return None
+    return ClusterAccess(
+        connection=connection,
+        description=source.describe() if source else "configured cluster",
+        simulated=False,
+        server=server,
+        context=source.context if source else None,
+    )
+
+
 @contextlib.contextmanager
-def _simulated(settings: EngineSettings) -> Iterator[ClusterAccess]:
+def simulated_cluster(settings: EngineSettings) -> Iterator[ClusterAccess]:
+    """Serve a simulated cluster for the duration, with kubeconfigs under ``state_dir/sim``.
+
+    Raises:
+        ConfigurationError: the simulator is not installed (a production image).
+    """
     try:
         from simcluster import DEPLOY_RBAC_DIR, RbacPolicy, SimServer, build_cluster
+        from simcluster.kubeconfig import CONTEXT_NAME
     except ModuleNotFoundError as error:
         raise ConfigurationError(SIMULATOR_MISSING) from error
 
@@ -83,4 +114,6 @@ def _simulated(settings: EngineSettings) -> Iterator[ClusterAccess]:
             ),
             simulated=True,
             admin_kubeconfig=str(admin),
+            server=server.https_url,
+            context=CONTEXT_NAME,
         )

@@ -177,8 +177,16 @@ class PrefectServer:
         self.stop()
 
 
-def wait_for_api(api_url: str, *, timeout: float, interval: float = 1.0) -> None:
+def wait_for_api(
+    api_url: str, *, timeout: float, interval: float = 1.0, announce: bool = True
+) -> None:
     """Wait until the Prefect API at ``api_url`` answers its health check.
+
+    Args:
+        api_url: The API's base URL.
+        timeout: Longest wait in seconds.
+        interval: Seconds between health checks.
+        announce: Say on stderr that it waits, once (the caller may show its own progress).
 
     Raises:
         PrefectServerError: it did not answer within ``timeout`` seconds.
@@ -196,7 +204,7 @@ def wait_for_api(api_url: str, *, timeout: float, interval: float = 1.0) -> None
                 f"the Prefect API at {api_url} did not answer within {timeout:g} s: check "
                 f"{API_URL_VARIABLE} and that this host may reach it"
             )
-        if not said:
+        if announce and not said:
             print(f"waiting for the Prefect API at {api_url} ...", file=sys.stderr, flush=True)
             said = True
         time.sleep(interval)
@@ -222,6 +230,7 @@ def prefect_api(
     port: int = 0,
     startup_timeout: float = DEFAULT_PREFECT_START_TIMEOUT,
     allow_embedded_in_cluster: bool = False,
+    announce: bool = True,
 ) -> Iterator[str]:
     """Use the Prefect API PREFECT_API_URL names or, when unset, a local server for the duration.
 
@@ -231,6 +240,7 @@ def prefect_api(
         port: A local server's port; 0 picks a free one.
         startup_timeout: How long a local server may take to answer.
         allow_embedded_in_cluster: Start a local server even inside a Kubernetes pod.
+        announce: Say on stderr when a configured API does not answer at once.
 
     Yields:
         The API URL in use.
@@ -238,7 +248,7 @@ def prefect_api(
     configured = os.environ.get(API_URL_VARIABLE)
     if configured:
         # In a fresh install the engine and Prefect start together: wait rather than crash-loop.
-        wait_for_api(configured, timeout=startup_timeout)
+        wait_for_api(configured, timeout=startup_timeout, announce=announce)
         yield configured
         return
     if in_kubernetes_pod(os.environ) and not allow_embedded_in_cluster:

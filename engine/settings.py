@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from flows.settings import FlowSettings
+
+#: How the engine writes its log: ``auto`` is text on a terminal and JSON otherwise.
+LogFormat = Literal["auto", "text", "json"]
 
 #: Seconds a fresh Prefect server may take to answer: 10-20 s idle, 90-100 s seen on a busy node.
 DEFAULT_PREFECT_START_TIMEOUT = 180.0
@@ -34,7 +37,15 @@ class EngineSettings(FlowSettings):
             "cluster is configured."
         ),
     )
-    sim_port: int = Field(default=6443, ge=0, le=65535, description="Simulated cluster's port.")
+    sim_port: int = Field(
+        default=6443,
+        ge=0,
+        le=65535,
+        description=(
+            "Simulated cluster's plain-HTTP port (its kubeconfigs use an HTTPS port picked free: "
+            "simcluster's SimServer takes no HTTPS port yet)."
+        ),
+    )
     sim_nodes: int = Field(
         default=10,
         ge=1,
@@ -62,6 +73,11 @@ class EngineSettings(FlowSettings):
             "Inside a Kubernetes pod without PREFECT_API_URL, run a local Prefect on SQLite "
             "anyway (lost with the pod: for throwaway installs only)."
         ),
+    )
+    log_format: LogFormat = Field(
+        default="auto",
+        description="Log lines as text (for people) or JSON (for collectors); auto: text on a "
+        "terminal, JSON otherwise.",
     )
     listen_host: str = Field(default="127.0.0.1", description="Receiver's listen address.")
     listen_port: int = Field(default=8080, ge=0, le=65535, description="Receiver's port.")
@@ -105,6 +121,12 @@ class EngineSettings(FlowSettings):
         # A token file made with `openssl rand -hex 32 > file` ends in a newline that Alertmanager
         # does not send: compared byte for byte, every alert would be refused.
         return token.strip() if isinstance(token, str) else token
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _any_case(cls, log_format: object) -> object:
+        # `JSON` or `Text ` in a manifest mean the same as the lower-case values.
+        return log_format.strip().lower() if isinstance(log_format, str) else log_format
 
     @model_validator(mode="after")
     def _silence_outlasts_heartbeats(self) -> Self:

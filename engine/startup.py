@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
 import os
+import socket
+import sys
+import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -16,9 +22,10 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from engine.app import build_engine_app
+from engine.approvals.coverage import CoverageRefresher
 from engine.approvals.slack import SlackActions
 from engine.approvals.sweeper import ApprovalSweeper
-from engine.cluster_access import ClusterAccess, cluster_access
+from engine.cluster_access import ClusterAccess, configured_cluster, simulated_cluster
 from engine.deployments import (
     DeploymentSpec,
     deployment_parameters,
@@ -36,16 +43,18 @@ from engine.intake.alert_plan import catalog_matcher
 from engine.intake.auth import WebhookAuth
 from engine.intake.credentials import CredentialsError, webhook_auth
 from engine.intake.receiver import NotReadyError, build_receiver
-from engine.logs import configure_json_logging
-from engine.prefect_server import PrefectServerError, prefect_api
+from engine.logs import Progress, configure_logging
+from engine.prefect_server import API_URL_VARIABLE, PrefectServerError, prefect_api
 from engine.settings import EngineSettings
 from engine.signals import StopRequested, stop_on_signals
 from flows.approval.notifier import LogNotifier
 from flows.approval.slack import SlackNotifier
+from flows.incident.records import cluster_key
 from flows.runtime import AlertmanagerChecker, AlertSources, FlowRuntime
 from integrations.kubernetes import ConfigurationError, Kube, KubeError, connect
 from integrations.slack import SlackChannel, SlackCredentials
-from runbooks import CatalogError, load_catalog
+from runbooks import ActionKind, ApprovalMode, Catalog, CatalogError, load_catalog
+from runbooks.approval import SAFE_ACTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +66,12 @@ class Engine:
     Attributes:
         app: The ASGI application (receiver; executor and sweeper run in its lifespan).
         deployment_ids: The registered deployments by ``flow/deployment`` name.
+        catalog: The runbook catalog alerts are matched with (None: not given, e.g. a bench's).
     """
 
     app: Starlette
     deployment_ids: dict[str, UUID]
+    catalog: Catalog | None = None
 
 
 async def assemble_engine(
@@ -103,11 +114,17 @@ async def assemble_engine(
         heartbeat_seconds=heartbeat_seconds,
         runtime=runtime,
     )
-    sweeper = ApprovalSweeper(deployment_ids.values())
-    dispatcher = PrefectDispatcher(
-        deployment_ids, launcher=executor, parameter_checks=parameter_checks(specs)
-    )
     probe = connect(access.connection)
+    cluster = cluster_key(probe.server)
+    sweeper = ApprovalSweeper(
+        deployment_ids.values(), coverage=CoverageRefresher(cluster, runtime.notifier)
+    )
+    dispatcher = PrefectDispatcher(
+        deployment_ids,
+        launcher=executor,
+        parameter_checks=parameter_checks(specs),
+        cluster=cluster,
+    )
     receiver = build_receiver(
         dispatcher=dispatcher,
         matcher=catalog_matcher(catalog),
@@ -124,7 +141,7 @@ async def assemble_engine(
     app = build_engine_app(
         receiver, services=(executor, sweeper), on_shutdown=(close,), routes=routes
     )
-    return Engine(app=app, deployment_ids=deployment_ids)
+    return Engine(app=app, deployment_ids=deployment_ids, catalog=catalog)
 
 
 @dataclass(frozen=True)
@@ -206,11 +223,15 @@ def keep_results_in(folder: Path) -> None:
 
 
 def engine_banner(
-    settings: EngineSettings, access: ClusterAccess, *, api_url: str, engine: Engine
+    settings: EngineSettings,
+    access: ClusterAccess,
+    *,
+    api_url: str,
+    engine: Engine,
+    receiver_url: str,
 ) -> str:
-    """What the operator needs to know once the engine is up."""
+    """What the operator needs to know once the engine is up (and listens on `receiver_url`)."""
     bar = "=" * 78
-    webhook = f"http://{settings.listen_host}:{settings.listen_port}/alertmanager"
     lines = [bar, "  service-runbooks engine is up", bar]
     if access.simulated:
         lines += [
@@ -219,16 +240,78 @@ def engine_banner(
             "  !!! to work on a real cluster.                                            !!!",
             f"  kubectl    : kubectl --kubeconfig {access.admin_kubeconfig} get pods -A",
         ]
+    else:
+        lines += _loud(real_cluster_warning(settings, access, engine.catalog))
     lines += [
         f"  cluster    : {access.description}",
         f"  Prefect UI : {ui_address(api_url)}",
-        f"  webhook    : {webhook}  (token in {settings.webhook_token_file})",
+        f"  webhook    : {receiver_url}/alertmanager  (token in {settings.webhook_token_file})",
         f"  flows      : {', '.join(sorted(engine.deployment_ids))}",
-        f"  approvals  : {_approvals_line(settings)}",
+        f"  approvals  : {_approvals_line(settings, receiver_url)}",
         "  try it     : runbooks fire ServiceDown --label namespace=shop --label service=web",
         bar,
     ]
     return "\n".join(lines)
+
+
+def real_cluster_warning(
+    settings: EngineSettings, access: ClusterAccess, catalog: Catalog | None
+) -> list[str]:
+    """What a real cluster's banner shouts: where changes go, and which wait for a human."""
+    said = [
+        f"REAL CLUSTER: the engine acts on {access.server or 'the configured API server'}",
+        f"kubeconfig context: {access.context}"
+        if access.context
+        else f"configured by: {access.description}",
+    ]
+    if catalog is None:
+        return said
+    waiting, unattended = approval_summary(catalog)
+    if waiting:
+        where = _approval_places(settings)
+        said.append(f"changes wait for approval: {', '.join(waiting)} ({where})")
+    if unattended:
+        made = ", ".join(f"{action} ({', '.join(names)})" for action, names in unattended.items())
+        said.append(f"changes made WITHOUT approval: {made}")
+    return said
+
+
+def approval_summary(catalog: Catalog) -> tuple[list[str], dict[str, list[str]]]:
+    """The changes the catalog's runbooks list in ``approval.actions``, by how they are approved.
+
+    Returns:
+        The kinds every runbook listing them waits for approval on, and the kinds some runbooks
+        run unattended, with those runbooks' names (reads are left out: they change nothing).
+    """
+    waiting: list[str] = []
+    unattended: dict[str, list[str]] = {}
+    for action in ActionKind:
+        if action in SAFE_ACTIONS:
+            continue
+        listing = [runbook for runbook in catalog if action in runbook.approval.actions]
+        auto = [r.name for r in listing if r.approval.mode_for(action) is ApprovalMode.AUTO]
+        if auto:
+            unattended[action.value] = auto
+        elif listing:
+            waiting.append(action.value)
+    return waiting, unattended
+
+
+def _loud(sentences: list[str]) -> list[str]:
+    # Framed like the simulated cluster's warning, so a real cluster is announced as loudly.
+    width = 69
+    lines = [
+        line
+        for text in sentences
+        for line in textwrap.wrap(
+            text,
+            width,
+            subsequent_indent="  ",
+            break_long_words=False,  # a URL or an action's name stays whole, to be copied
+            break_on_hyphens=False,
+        )
+    ]
+    return [f"  !!! {line:<{width}} !!!" for line in lines]
 
 
 def ui_address(api_url: str) -> str:
@@ -240,66 +323,257 @@ def ui_address(api_url: str) -> str:
     return os.environ.get("PREFECT_UI_URL") or api_url.removesuffix("/api")
 
 
-def _approvals_line(settings: EngineSettings) -> str:
+def _approvals_line(settings: EngineSettings, receiver_url: str) -> str:
     if settings.slack_channel is None:
         return "Prefect UI resume form (set RUNBOOKS_SLACK_* for Slack buttons)"
-    callbacks = f"http://{settings.listen_host}:{settings.listen_port}/slack/interactions"
+    callbacks = f"{receiver_url}/slack/interactions"
     return f"Slack channel {settings.slack_channel} (buttons call back {callbacks}) and Prefect UI"
+
+
+def _approval_places(settings: EngineSettings) -> str:
+    if settings.slack_channel is None:
+        return "Prefect UI"
+    return f"Slack channel {settings.slack_channel} / Prefect UI"
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A port ``runbooks up`` listens on, itself or through a server it starts.
+
+    Attributes:
+        what: Who listens there, for the operator.
+        host: The address.
+        port: The port; 0 picks a free one (never taken).
+        settings: The variables that move it (its port's first).
+    """
+
+    what: str
+    host: str
+    port: int
+    settings: tuple[str, ...]
+
+
+class PortTakenError(RuntimeError):
+    """Ports ``runbooks up`` needs cannot be listened on: one line each, naming its setting."""
+
+
+def receiver_listener(settings: EngineSettings) -> Listener:
+    """Where the webhook receiver listens."""
+    return Listener(
+        "the webhook receiver",
+        settings.listen_host,
+        settings.listen_port,
+        ("RUNBOOKS_LISTEN_PORT", "RUNBOOKS_LISTEN_HOST"),
+    )
+
+
+def started_listeners(
+    settings: EngineSettings, *, simulated: bool, embedded_prefect: bool
+) -> list[Listener]:
+    """Where the servers ``runbooks up`` starts will listen (each on 127.0.0.1, as they bind)."""
+    ports = []
+    if embedded_prefect:
+        ports.append(
+            Listener(
+                "the Prefect server", "127.0.0.1", settings.prefect_port, ("RUNBOOKS_PREFECT_PORT",)
+            )
+        )
+    if simulated:
+        ports.append(
+            Listener(
+                "the simulated cluster", "127.0.0.1", settings.sim_port, ("RUNBOOKS_SIM_PORT",)
+            )
+        )
+    return ports
+
+
+def claim_ports(receiver: Listener, started: list[Listener]) -> socket.socket:
+    """Bind the receiver's port (kept for it to serve) and check that the others are free.
+
+    Checked before anything slow starts: a taken port found after a 90 s Prefect start, or after
+    the banner (as uvicorn would), wastes the operator's time and says less.
+
+    Returns:
+        The receiver's socket, bound (not listening yet).
+
+    Raises:
+        PortTakenError: one line for each port that cannot be listened on.
+    """
+    problems: list[str] = []
+    kept: socket.socket | None = None
+    try:
+        kept = _bound(receiver)
+    except OSError as error:
+        problems.append(_cannot_listen(receiver, error))
+    for listener in started:
+        if listener.port == 0:
+            continue  # a free one is picked when its server starts
+        try:
+            _bound(listener).close()
+        except OSError as error:
+            problems.append(_cannot_listen(listener, error))
+    if kept is None or problems:
+        if kept is not None:
+            kept.close()
+        raise PortTakenError("\n".join(problems))
+    return kept
+
+
+def _bound(listener: Listener) -> socket.socket:
+    # As uvicorn binds: SO_REUSEADDR lets a restarted engine take its port back from TIME_WAIT
+    # connections, while a live listener still makes the bind fail.
+    family = socket.AF_INET6 if ":" in listener.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((listener.host, listener.port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _cannot_listen(listener: Listener, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"port {listener.port} on {listener.host} is already in use ({listener.what}): "
+            f"stop what listens there or set {listener.settings[0]} to a free port"
+        )
+    return (
+        f"cannot listen on {listener.host}:{listener.port} ({listener.what}): "
+        f"{error.strerror or error}; check {' and '.join(listener.settings)}"
+    )
+
+
+def receiver_url(settings: EngineSettings, receiver: socket.socket) -> str:
+    """The receiver's base URL, with the port it is bound to (RUNBOOKS_LISTEN_PORT=0 picks one)."""
+    host = f"[{settings.listen_host}]" if ":" in settings.listen_host else settings.listen_host
+    return f"http://{host}:{receiver.getsockname()[1]}"
 
 
 def run_up(settings: EngineSettings) -> int:
     """Start everything on the embedded defaults and serve until interrupted.
 
+    Says each start-up step on stderr as it goes, and the banner on stdout once all listens.
+
     Returns:
         The process exit code (2 for configuration errors, named with their fix).
     """
-    configure_json_logging()
+    progress = Progress(configure_logging(settings.log_format))
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     keep_results_in(settings.state_dir / "results")
     try:
-        with stop_on_signals():
+        with stop_on_signals(), contextlib.ExitStack() as stack:
             auth = webhook_auth(settings, generate=True)
-            with (
-                cluster_access(settings) as access,
-                prefect_api(
-                    settings.state_dir,
-                    ui=True,
-                    port=settings.prefect_port,
-                    startup_timeout=settings.prefect_start_timeout_seconds,
-                    allow_embedded_in_cluster=settings.allow_embedded_prefect,
-                ) as api_url,
-            ):
-                return asyncio.run(_serve(settings, access, auth=auth, api_url=api_url))
+            configured = configured_cluster(settings)
+            started = started_listeners(
+                settings,
+                simulated=configured is None,
+                embedded_prefect=not os.environ.get(API_URL_VARIABLE),
+            )
+            receiver = stack.enter_context(claim_ports(receiver_listener(settings), started))
+            access = configured or _start_simulated_cluster(settings, stack, progress)
+            api_url = _start_prefect(settings, stack, progress)
+            return asyncio.run(
+                _serve(
+                    settings,
+                    access,
+                    auth=auth,
+                    api_url=api_url,
+                    receiver=receiver,
+                    progress=progress,
+                )
+            )
     except StopRequested as stop:
         print(f"engine stopped ({stop.signal.name})", flush=True)
         return 0
-    except (CredentialsError, ConfigurationError, CatalogError, PrefectServerError) as error:
-        print(f"error: {error}")
+    except (
+        CredentialsError,
+        ConfigurationError,
+        CatalogError,
+        PrefectServerError,
+        PortTakenError,
+    ) as error:
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr, flush=True)
         return 2
 
 
+def _start_simulated_cluster(
+    settings: EngineSettings, stack: contextlib.ExitStack, progress: Progress
+) -> ClusterAccess:
+    with progress.step(f"starting the simulated cluster ({settings.sim_nodes} nodes)") as step:
+        access = stack.enter_context(simulated_cluster(settings))
+        step.outcome = f"ready on {access.server}"
+    return access
+
+
+def _start_prefect(
+    settings: EngineSettings, stack: contextlib.ExitStack, progress: Progress
+) -> str:
+    configured = os.environ.get(API_URL_VARIABLE)
+    doing = (
+        f"waiting for the Prefect API at {configured}" if configured else "starting Prefect server"
+    )
+    with progress.step(doing, done="ready"):
+        return stack.enter_context(
+            prefect_api(
+                settings.state_dir,
+                ui=True,
+                port=settings.prefect_port,
+                startup_timeout=settings.prefect_start_timeout_seconds,
+                allow_embedded_in_cluster=settings.allow_embedded_prefect,
+                announce=False,  # the progress line says it waits
+            )
+        )
+
+
+class _Receiver(uvicorn.Server):
+    """uvicorn, telling once it listens (its services started): the banner must not say before."""
+
+    def __init__(self, config: uvicorn.Config, *, on_listening: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_listening = on_listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start the application's services and listen, then say so."""
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._on_listening()
+
+
 async def _serve(
-    settings: EngineSettings, access: ClusterAccess, *, auth: WebhookAuth, api_url: str
+    settings: EngineSettings,
+    access: ClusterAccess,
+    *,
+    auth: WebhookAuth,
+    api_url: str,
+    receiver: socket.socket,
+    progress: Progress,
 ) -> int:
-    engine = await assemble_engine(
-        access=access,
-        auth=auth,
-        specs=product_deployments(),
-        alertmanager_url=settings.alertmanager_url,
-        heartbeat_seconds=settings.run_heartbeat_seconds,
-        unresponsive_after_seconds=settings.unresponsive_after_seconds,
-        slack=slack_approvals(settings, ui_url=ui_address(api_url)),
-        backup_dir=settings.backup_folder,
-    )
-    config = uvicorn.Config(
-        engine.app,
-        host=settings.listen_host,
-        port=settings.listen_port,
-        lifespan="on",
-        access_log=False,
-        log_config=None,
-    )
-    server = uvicorn.Server(config)
-    print(engine_banner(settings, access, api_url=api_url, engine=engine), flush=True)
-    await server.serve()
+    slack = slack_approvals(settings, ui_url=ui_address(api_url))
+    specs = product_deployments()
+    with progress.step(f"registering {len(specs)} deployments"):
+        engine = await assemble_engine(
+            access=access,
+            auth=auth,
+            specs=specs,
+            alertmanager_url=settings.alertmanager_url,
+            heartbeat_seconds=settings.run_heartbeat_seconds,
+            unresponsive_after_seconds=settings.unresponsive_after_seconds,
+            slack=slack,
+            backup_dir=settings.backup_folder,
+        )
+    url = receiver_url(settings, receiver)
+    banner = engine_banner(settings, access, api_url=api_url, engine=engine, receiver_url=url)
+    # uvicorn serves the socket claimed before anything started: the port checked is the port
+    # served, with no window for another process to take it meanwhile.
+    config = uvicorn.Config(engine.app, lifespan="on", access_log=False, log_config=None)
+    with progress.step("starting the webhook receiver", done=f"listening on {url}") as step:
+
+        def listening() -> None:
+            step.finish()
+            print(banner, flush=True)
+
+        await _Receiver(config, on_listening=listening).serve(sockets=[receiver])
     return 0

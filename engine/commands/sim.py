@@ -52,7 +52,15 @@ def run_sim(args: argparse.Namespace) -> int:
     cluster = build_cluster(nodes=args.nodes, scenario=args.scenario)
     if not args.no_rbac and DEPLOY_RBAC_DIR.is_dir():
         cluster.rbac = RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
-    with SimServer(cluster, host=args.host, port=args.port, enforce_rbac=not args.no_rbac) as sim:
+    try:
+        server = SimServer(cluster, host=args.host, port=args.port, enforce_rbac=not args.no_rbac)
+    except OSError as error:  # its ports are bound at once: a taken one fails here
+        print(
+            f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}; "
+            "pass --port with a free port (0 picks one)"
+        )
+        return 2
+    with server as sim:
         admin = sim.write_kubeconfig(args.kubeconfig, user="admin")
         engine = sim.write_kubeconfig(
             args.kubeconfig.with_name(args.kubeconfig.name + "-engine"), user="engine"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,18 @@ def test_the_simulated_cluster_banner_cannot_be_mistaken_for_production() -> Non
     )
     assert "SIMULATED KUBERNETES CLUSTER" in banner
     assert "kubectl --kubeconfig a.kubeconfig get pods -A" in banner
+
+
+def test_a_simulated_cluster_on_a_taken_port_is_refused_naming_the_option(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+
+        assert main(["sim", "--port", str(port), "--nodes", "1"]) == 2
+
+    out = capsys.readouterr().out
+    assert out.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert out.endswith("pass --port with a free port (0 picks one)\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cluster_access import cluster_access
+from engine.cluster_access import cluster_access, configured_cluster
 from engine.settings import EngineSettings
 from integrations.kubernetes import ConfigurationError, connect
 from simcluster.server import SimServer
@@ -28,7 +28,8 @@ def test_with_no_cluster_configured_a_simulated_one_is_started_and_said_so(
     settings = EngineSettings(state_dir=tmp_path, sim_port=0)
     with cluster_access(settings) as access:
         assert access.simulated
-        assert access.description.startswith("SIMULATED cluster at https://127.0.0.1:")
+        assert access.description.startswith(f"SIMULATED cluster at {access.server} ")
+        assert access.server.startswith("https://127.0.0.1:")
         assert access.admin_kubeconfig is not None
         with connect(access.connection) as kube:
             assert kube.server_version().startswith("v1.")
@@ -53,6 +54,17 @@ def test_a_configured_kubeconfig_is_used_and_nothing_is_simulated(
     with cluster_access(settings) as access:
         assert not access.simulated
         assert access.description == f"kubeconfig {kubeconfig} (context simcluster)"
+        assert (access.server, access.context) == (sim.https_url, "simcluster")
+
+
+@pytest.mark.usefixtures("no_cluster_around")
+def test_forcing_the_simulation_leaves_a_configured_cluster_alone(
+    tmp_path: Path, sim: SimServer
+) -> None:
+    kubeconfig = sim.write_kubeconfig(tmp_path / "real.kubeconfig", user="engine")
+    settings = EngineSettings(state_dir=tmp_path, kubeconfig=kubeconfig, simulate=True)
+
+    assert configured_cluster(settings) is None
 
 
 @pytest.mark.usefixtures("no_cluster_around")

@@ -106,3 +106,35 @@ def test_a_webhook_token_read_from_a_file_loses_its_trailing_newline(
 
     assert token is not None
     assert token.get_secret_value() == "5f0c3a9d1e7b2c44"
+
+
+def test_logs_are_text_on_a_terminal_and_json_elsewhere_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("RUNBOOKS_LOG_FORMAT", raising=False)
+
+    assert EngineSettings().log_format == "auto"
+
+
+@pytest.mark.parametrize(
+    ("given", "read"), [("text", "text"), ("JSON", "json"), (" auto ", "auto")]
+)
+def test_the_log_format_is_one_of_three_words_in_any_case(
+    given: str, read: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNBOOKS_LOG_FORMAT", given)
+
+    assert EngineSettings().log_format == read
+
+
+def test_an_unknown_log_format_is_refused_at_start_up_with_the_three_allowed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RUNBOOKS_LOG_FORMAT", "yaml")
+
+    assert main(["up"]) == 2
+
+    assert capsys.readouterr().err.splitlines() == [
+        "error: bad engine settings:",
+        "RUNBOOKS_LOG_FORMAT: Input should be 'auto', 'text' or 'json' (got 'yaml')",
+    ]
