@@ -13,10 +13,11 @@ import asyncio
 import contextlib
 import math
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -176,11 +177,17 @@ class EngineEndpoints:
         url: The engine's base URL.
         api_url: Its Prefect API.
         checklist_id: The checklist deployment's id.
+        pid: The engine's process.
+        sim_url: The simulated cluster's plain-HTTP URL (its fault API), for the full engine.
+        deployment_ids: Every deployment's id, by ``flow/deployment`` name.
     """
 
     url: str
     api_url: str
     checklist_id: str
+    pid: int = 0
+    sim_url: str | None = None
+    deployment_ids: dict[str, str] = field(default_factory=dict)
 
 
 def _serve_in_child(
@@ -193,6 +200,9 @@ def _serve_in_child(
                 url=bench.engine.url,
                 api_url=bench.prefect.api_url,
                 checklist_id=str(bench.checklist_id),
+                pid=os.getpid(),
+                sim_url=bench.sim.url if bench.sim is not None else None,
+                deployment_ids={k: str(v) for k, v in bench.engine.deployment_ids.items()},
             )
         )
         pipe.recv()  # until the parent is done

@@ -30,7 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
         "sim", help="Serve a simulated Kubernetes cluster (for demos, drills and tests)."
     )
     sim.add_argument("--host", default="127.0.0.1", help="Listen address (default 127.0.0.1).")
-    sim.add_argument("--port", type=int, default=6443, help="Port (default 6443; 0 picks one).")
+    sim.add_argument(
+        "--port",
+        type=int,
+        default=6443,
+        help="The API server's HTTPS port, as the kubeconfigs name it (default 6443; 0 picks one).",
+    )
     sim.add_argument("--nodes", type=int, default=5, help="Number of nodes (default 5).")
     sim.add_argument("--scenario", default="healthy", help="See `runbooks scenarios`.")
     sim.add_argument(

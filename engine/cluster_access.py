@@ -102,7 +102,8 @@ def simulated_cluster(settings: EngineSettings) -> Iterator[ClusterAccess]:
     cluster = build_cluster(nodes=settings.sim_nodes, scenario=settings.sim_scenario)
     if DEPLOY_RBAC_DIR.is_dir():
         cluster.rbac = RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
-    with SimServer(cluster, port=settings.sim_port) as server:
+    # The kubeconfigs name the HTTPS listener: that is the port the setting fixes.
+    with SimServer(cluster, https_port=settings.sim_port) as server:
         folder = settings.state_dir / "sim"
         admin = server.write_kubeconfig(folder / "admin.kubeconfig", user="admin")
         engine = server.write_kubeconfig(folder / "engine.kubeconfig", user="engine")

@@ -42,8 +42,8 @@ class EngineSettings(FlowSettings):
         ge=0,
         le=65535,
         description=(
-            "Simulated cluster's plain-HTTP port (its kubeconfigs use an HTTPS port picked free: "
-            "simcluster's SimServer takes no HTTPS port yet)."
+            "The simulated cluster's API port: the HTTPS port its kubeconfigs name (its "
+            "plain-HTTP fault API takes a free port)."
         ),
     )
     sim_nodes: int = Field(

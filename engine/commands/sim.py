@@ -20,7 +20,9 @@ def wait_for_interrupt() -> None:
         stop.wait()
 
 
-def sim_banner(url: str, *, scenario: str, nodes: int, admin: Path, engine: Path) -> str:
+def sim_banner(
+    url: str, *, scenario: str, nodes: int, admin: Path, engine: Path, faults: str | None = None
+) -> str:
     """The loud banner that says a cluster is simulated, and how to reach it."""
     bar = "=" * 78
     return "\n".join(
@@ -29,6 +31,7 @@ def sim_banner(url: str, *, scenario: str, nodes: int, admin: Path, engine: Path
             "  SIMULATED KUBERNETES CLUSTER: not a real cluster; nothing here touches production",
             bar,
             f"  API server : {url}",
+            *([f"  fault API  : {faults}/simcluster/faults  (plain HTTP)"] if faults else []),
             f"  scenario   : {scenario} ({nodes} nodes)",
             f"  kubeconfig : {admin}",
             f"               kubectl --kubeconfig {admin} get pods -A",
@@ -53,7 +56,9 @@ def run_sim(args: argparse.Namespace) -> int:
     if not args.no_rbac and DEPLOY_RBAC_DIR.is_dir():
         cluster.rbac = RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
     try:
-        server = SimServer(cluster, host=args.host, port=args.port, enforce_rbac=not args.no_rbac)
+        server = SimServer(
+            cluster, host=args.host, https_port=args.port, enforce_rbac=not args.no_rbac
+        )
     except OSError as error:  # its ports are bound at once: a taken one fails here
         print(
             f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}; "
@@ -67,7 +72,12 @@ def run_sim(args: argparse.Namespace) -> int:
         )
         print(
             sim_banner(
-                sim.url, scenario=args.scenario, nodes=args.nodes, admin=admin, engine=engine
+                sim.https_url,
+                scenario=args.scenario,
+                nodes=args.nodes,
+                admin=admin,
+                engine=engine,
+                faults=sim.url,
             )
         )
         sys.stdout.flush()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from engine.cluster_access import cluster_access, configured_cluster
 from engine.settings import EngineSettings
@@ -33,6 +35,23 @@ def test_with_no_cluster_configured_a_simulated_one_is_started_and_said_so(
         assert access.admin_kubeconfig is not None
         with connect(access.connection) as kube:
             assert kube.server_version().startswith("v1.")
+
+
+@pytest.mark.usefixtures("no_cluster_around")
+def test_the_simulated_clusters_port_setting_is_the_port_its_kubeconfigs_name(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = EngineSettings(state_dir=tmp_path, sim_port=port)
+
+    with cluster_access(settings) as access:
+        assert access.admin_kubeconfig is not None
+        written = yaml.safe_load(Path(access.admin_kubeconfig).read_text(encoding="utf-8"))
+
+    assert access.server == f"https://127.0.0.1:{port}"
+    assert written["clusters"][0]["cluster"]["server"] == f"https://127.0.0.1:{port}"
 
 
 @pytest.mark.usefixtures("no_cluster_around")

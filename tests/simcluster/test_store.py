@@ -130,6 +130,16 @@ def test_replace_keeps_uid_and_status_of_the_stored_object(store: Store) -> None
     assert replaced["status"] == {"phase": "Running"}
 
 
+def test_replace_cannot_mark_an_object_for_deletion(store: Store) -> None:
+    created = store.create(PODS, _pod("a"), namespace="shop")
+    created["metadata"].update(
+        deletionTimestamp="2026-11-25T18:00:30Z", deletionGracePeriodSeconds=30
+    )
+    replaced = store.replace(PODS, created)
+    assert "deletionTimestamp" not in replaced["metadata"]
+    assert "deletionGracePeriodSeconds" not in replaced["metadata"]
+
+
 def test_status_subresource_replace_changes_only_the_status(store: Store) -> None:
     created = store.create(PODS, _pod("a"), namespace="shop")
     created["status"] = {"phase": "Failed"}
@@ -162,6 +172,13 @@ def test_delete_honours_uid_precondition(store: Store) -> None:
     deleted = store.delete(PODS, "shop", "a")
     assert "deletionTimestamp" in deleted["metadata"]
     assert not store.exists(PODS, "shop", "a")
+
+
+def test_a_deleted_object_keeps_the_deletion_deadline_it_was_given(store: Store) -> None:
+    store.create(PODS, _pod("a"), namespace="shop")
+    deadline = "2026-11-25T18:00:30Z"
+    store.update(PODS, "shop", "a", lambda pod: pod["metadata"].update(deletionTimestamp=deadline))
+    assert store.delete(PODS, "shop", "a")["metadata"]["deletionTimestamp"] == deadline
 
 
 def test_watch_replays_changes_after_a_resource_version(store: Store) -> None:

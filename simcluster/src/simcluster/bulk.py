@@ -8,7 +8,7 @@ from typing import Any
 from simcluster import kubesystem, manifests, resources
 from simcluster.cluster import SimCluster
 from simcluster.controllers.context import owner_reference
-from simcluster.controllers.endpoints import Address, EndpointGroup, EndpointPort
+from simcluster.controllers.endpoints import Address, EndpointGroup, EndpointPort, plan_slices
 from simcluster.controllers.endpoints_controller import endpoints_object, slice_object
 from simcluster.controllers.podstatus import ContainerRun, pod_status
 from simcluster.controllers.revisions import revision_data
@@ -124,12 +124,15 @@ def _seed_apps(
                     created["metadata"]["uid"],
                     ns,
                     True,
+                    serving=True,
                 )
             )
         group = EndpointGroup((EndpointPort("http", 8080, "TCP"),), tuple(addresses))
         cluster.store.create(resources.ENDPOINTS, endpoints_object(service, [group]))
-        slice_name = f"{app}-{random_suffix(cluster.rng)}"
-        cluster.store.create(resources.ENDPOINTSLICES, slice_object(service, slice_name, group))
+        # Split as the EndpointSlice controller would (at most 100 endpoints a slice).
+        for _, part in plan_slices([], [group]).writes:
+            slice_name = f"{app}-{random_suffix(cluster.rng)}"
+            cluster.store.create(resources.ENDPOINTSLICES, slice_object(service, slice_name, part))
 
 
 def build_large_cluster(

@@ -26,6 +26,7 @@ from simcluster.controllers.kubelet import Kubelet
 from simcluster.controllers.replicaset import ReplicaSetController
 from simcluster.controllers.runtime import Runtime
 from simcluster.controllers.scheduler import Scheduler
+from simcluster.controllers.termination import delete_pod
 from simcluster.counter import RequestCounter
 from simcluster.errors import ApiError
 from simcluster.faults import Faults
@@ -183,8 +184,22 @@ class SimCluster:
         name: str,
         *,
         propagation_policy: str | None = None,
+        grace_period_seconds: int | None = None,
     ) -> Obj:
         """Delete an object; with ``Orphan`` its dependents stay (their ownerReferences go).
+
+        A pod on a node is only marked Terminating (its kubelet removes it when the grace
+        period ends); ``grace_period_seconds=0`` removes it at once.
+
+        Args:
+            rt: The object's type.
+            namespace: Its namespace (None for cluster-scoped types).
+            name: Its name.
+            propagation_policy: Orphan, Background or Foreground (None: the default).
+            grace_period_seconds: For pods, the grace period (None: the pod's own).
+
+        Returns:
+            The object as the delete left it.
 
         Raises:
             NotFoundError: no such object.
@@ -192,6 +207,10 @@ class SimCluster:
         if propagation_policy == "Orphan":
             uid = self.store.get(rt, namespace, name)["metadata"].get("uid", "")
             self.gc.orphan(uid)
+        if rt is resources.PODS:
+            return delete_pod(
+                self.store, namespace or "", name, grace_period_seconds=grace_period_seconds
+            )
         return self.store.delete(rt, namespace, name)
 
     # -- change dispatch (called under the store lock: only bookkeeping and enqueueing) -------

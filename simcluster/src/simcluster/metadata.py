@@ -15,7 +15,13 @@ from simcluster.resources import NAMESPACES, ResourceType
 
 Obj = dict[str, Any]
 
-SERVER_OWNED = ("uid", "creationTimestamp", "generation", "deletionTimestamp")
+SERVER_OWNED = (
+    "uid",
+    "creationTimestamp",
+    "generation",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+)
 """Metadata a client cannot set or change through a PUT."""
 
 _RANDOM = random.SystemRandom()
@@ -76,6 +82,7 @@ def stamp_new_object(
     if "spec" in obj and rt.kind not in _NO_GENERATION:
         meta["generation"] = 1
     meta.pop("deletionTimestamp", None)
+    meta.pop("deletionGracePeriodSeconds", None)
     obj["apiVersion"] = rt.api_version
     obj["kind"] = rt.kind
 
@@ -90,7 +97,9 @@ def replacement(rt: ResourceType, current: Obj, new: Obj, *, subresource: str | 
         return {**current, "status": new.get("status", {})}
     server_owned = {k: current["metadata"][k] for k in SERVER_OWNED if k in current["metadata"]}
     result = dict(new)
-    result["metadata"] = {**(new.get("metadata") or {}), **server_owned}
+    # What the client sent of these is ignored: it can neither set nor change them.
+    sent = {k: v for k, v in (new.get("metadata") or {}).items() if k not in SERVER_OWNED}
+    result["metadata"] = {**sent, **server_owned}
     if "status" in rt.subresources:
         if "status" in current:
             result["status"] = current["status"]

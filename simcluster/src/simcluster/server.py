@@ -99,7 +99,9 @@ class SimServer:
         cluster: The cluster to serve; None builds the default scenario cluster (with the
             RBAC policy of ``rbac_dir``).
         host: Interface to listen on.
-        port: Port of the plain-HTTP listener; 0 picks a free one (HTTPS always picks one).
+        port: Port of the plain-HTTP listener; 0 picks a free one.
+        https_port: Port of the HTTPS listener, the one `write_kubeconfig` names; 0 picks a
+            free one.
         enforce_rbac: Authorize requests with ``cluster.rbac`` (a cluster without a policy
             authorizes everything; ``system:masters`` always passes).
         rbac_dir: RBAC manifests for the default cluster (ignored with ``cluster``); the
@@ -113,11 +115,12 @@ class SimServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        https_port: int = 0,
         enforce_rbac: bool = True,
         rbac_dir: Path | None = DEPLOY_RBAC_DIR,
     ) -> None:
         self.cluster = cluster if cluster is not None else _default_cluster(rbac_dir)
-        self._sockets = (listening_socket(host, port), listening_socket(host, 0))
+        self._sockets = (listening_socket(host, port), listening_socket(host, https_port))
         (http_host, http_port), (https_host, https_port) = (
             s.getsockname()[:2] for s in self._sockets
         )

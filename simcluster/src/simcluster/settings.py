@@ -20,6 +20,10 @@ class SimSettings:
         pods_per_node: Pod IPs usable in a node's /24 (kubelet IPAM).
         namespace_finalize_delay: Seconds a deleted namespace stays Terminating before the
             namespace controller deletes what is in it and then the namespace itself.
+        termination_grace_scale: Seconds a deleted pod stays Terminating per second of its
+            grace period: 1.0 is a pod whose containers ignore SIGTERM and are killed when the
+            period ends; the default keeps the usual 30 s to 0.3 s, so drills and tests do not
+            wait. A grace period of 0 (``--grace-period=0``) always removes the pod at once.
         seed: Seed for generated names and seeded data, for reproducible runs (None: random).
     """
 
@@ -34,4 +38,5 @@ class SimSettings:
     max_events: int = 2000
     pods_per_node: int = 250
     namespace_finalize_delay: float = 2.0
+    termination_grace_scale: float = 0.01
     seed: int | None = None

@@ -262,7 +262,8 @@ class Store:
             del self._tables[rt][ns][name]
             self._revision += 1
             obj["metadata"]["resourceVersion"] = str(self._revision)
-            obj["metadata"]["deletionTimestamp"] = format_time(self.clock())
+            # A pod that went through its grace period keeps the deadline it was given.
+            obj["metadata"].setdefault("deletionTimestamp", format_time(self.clock()))
             self._publish("DELETED", rt, ns, name, orjson.dumps(obj), entry, entry)
             return obj
 

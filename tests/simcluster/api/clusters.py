@@ -12,6 +12,7 @@ from simcluster import manifests
 from simcluster.cluster import SimCluster
 from simcluster.rbac import RbacPolicy
 from simcluster.server import SimServer
+from simcluster.settings import SimSettings
 from simcluster.store import Store, format_time
 
 # The official client's generated models declare every field Optional. Tests read back fields
@@ -26,13 +27,14 @@ RBAC_DIR = Path(__file__).resolve().parents[3] / "deploy" / "rbac"
 NAMESPACES = ("default", "kube-system", "service-runbooks")
 
 
-def new_cluster(*, store: Store | None = None) -> SimCluster:
+def new_cluster(*, store: Store | None = None, settings: SimSettings | None = None) -> SimCluster:
     """A cluster with the deploy/rbac policy, three namespaces and one Ready node, ``node-1``.
 
     Args:
         store: The store to use (e.g. one with a short watch history); a new one by default.
+        settings: Simulation settings (the defaults when None).
     """
-    cluster = SimCluster(store=store, rbac=RbacPolicy.from_directory(RBAC_DIR))
+    cluster = SimCluster(store=store, rbac=RbacPolicy.from_directory(RBAC_DIR), settings=settings)
     for namespace in NAMESPACES:
         cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     cluster.create(manifests.node(1, created=format_time(cluster.clock.now())))

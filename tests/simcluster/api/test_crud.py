@@ -111,7 +111,8 @@ def test_main_resource_writes_keep_the_stored_status(core: CoreApi) -> None:
 
 def test_delete_returns_the_object_and_it_is_gone(core: CoreApi) -> None:
     created = core.create_namespaced_pod("default", manifests.pod("doomed"))
-    deleted = core.delete_namespaced_pod("doomed", "default")
+    # No grace period: the pod goes at once, scheduled yet or not.
+    deleted = core.delete_namespaced_pod("doomed", "default", grace_period_seconds=0)
     assert deleted.metadata.uid == created.metadata.uid
     with pytest.raises(client.ApiException) as raised:
         core.read_namespaced_pod("doomed", "default")
@@ -121,7 +122,9 @@ def test_delete_returns_the_object_and_it_is_gone(core: CoreApi) -> None:
 def test_delete_collection_removes_only_the_selected_objects(core: CoreApi) -> None:
     for name, tier in (("a", "cache"), ("b", "cache"), ("c", "db")):
         core.create_namespaced_pod("default", manifests.pod(name, labels={"tier": tier}))
-    core.delete_collection_namespaced_pod("default", label_selector="tier=cache")
+    core.delete_collection_namespaced_pod(
+        "default", label_selector="tier=cache", grace_period_seconds=0
+    )
     remaining = core.list_namespaced_pod("default", label_selector="tier")
     assert [p.metadata.name for p in remaining.items] == ["c"]
 

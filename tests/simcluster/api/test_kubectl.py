@@ -57,6 +57,46 @@ def test_delete_pod(kubectl: list[str], core: CoreApi) -> None:
     assert core.list_namespaced_pod("default").items == []
 
 
+def test_get_endpoints_shows_the_ready_addresses_of_a_service(
+    kubectl: list[str], cluster: SimCluster, core: CoreApi
+) -> None:
+    core.create_namespaced_service("default", manifests.service("web", selector={"app": "web"}))
+    core.create_namespaced_service("default", manifests.service("idle", selector={"app": "idle"}))
+    for index in range(4):
+        core.create_namespaced_pod("default", manifests.pod(f"web-{index}", labels={"app": "web"}))
+    cluster.settle()
+    ips = sorted(p.status.pod_ip for p in core.list_namespaced_pod("default").items)
+    lines = run(kubectl, "get", "endpoints", "-n", "default").splitlines()
+    assert lines[0].split() == ["NAME", "ENDPOINTS", "AGE"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    shown = ",".join(f"{ip}:8080" for ip in ips[:3])
+    assert rows["web"][:4] == [shown, "+", "1", "more..."]
+    assert rows["idle"][0] == "<none>"
+
+
+def test_get_nodes_shows_status_roles_age_and_version(kubectl: list[str]) -> None:
+    lines = run(kubectl, "get", "nodes").splitlines()
+    assert lines[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    name, status, roles, _age, version = lines[1].split()
+    assert (name, status, roles) == ("node-1", "Ready", "<none>")
+    assert version.startswith("v1.30.")
+
+
+def test_a_deleted_pod_shows_terminating_until_it_is_force_deleted(
+    kubectl: list[str], core: CoreApi
+) -> None:
+    slow = manifests.pod("slow", node="node-1")
+    # Ten minutes of grace: Terminating for six seconds at the default time scale.
+    slow["spec"]["terminationGracePeriodSeconds"] = 600
+    core.create_namespaced_pod("default", slow)
+    run(kubectl, "delete", "pod", "slow", "-n", "default", "--wait=false")
+    header, row = run(kubectl, "get", "pod", "slow", "-n", "default").splitlines()
+    assert row.split()[header.split().index("STATUS")] == "Terminating"
+    forced = run(kubectl, "delete", "pod", "slow", "-n", "default", "--grace-period=0", "--force")
+    assert 'pod "slow" force deleted' in forced
+    assert core.list_namespaced_pod("default").items == []
+
+
 def test_get_daemonsets_in_kube_system(kubectl: list[str], apps: AppsApi) -> None:
     apps.create_namespaced_daemon_set("kube-system", manifests.daemonset("agent", app="agent"))
     output = run(kubectl, "get", "ds", "-n", "kube-system", "-o", "name")

@@ -86,6 +86,7 @@ def test_template_change_creates_a_revision_and_rolls_one_node_at_a_time(
         cluster.clock.advance(0.05)
     assert max(unavailable_seen) == 1
     assert sorted(_revisions(cluster).values()) == [1, 2]
+    cluster.settle()  # the last replaced pod finishes terminating
     after = _proxy_pods(cluster)
     assert not before & {p["metadata"]["name"] for p in after}
     assert {p["spec"]["containers"][0]["image"] for p in after} == {

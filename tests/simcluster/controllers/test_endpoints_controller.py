@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from simcluster import resources
+from simcluster import manifests, resources
 from simcluster.clock import FakeClock
 from simcluster.cluster import SimCluster
 from simcluster.scenarios import build_cluster
@@ -89,3 +89,53 @@ def test_a_service_without_selector_is_left_alone(cluster: SimCluster) -> None:
     endpoints = cluster.store.get(resources.ENDPOINTS, "default", "kubernetes")
     assert endpoints["subsets"][0]["addresses"] == [{"ip": "172.18.0.1"}]
     assert cluster.store.list_objects(resources.ENDPOINTSLICES, namespace="default") == []
+
+
+def _big_web(cluster: SimCluster, replicas: int) -> None:
+    ports = [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    service_ports = [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}]
+    cluster.create(
+        manifests.deployment("shop", "big", image="shop/big:1", replicas=replicas, ports=ports)
+    )
+    cluster.create(manifests.service("shop", "big", ports=service_ports, selector={"app": "big"}))
+    cluster.settle()
+
+
+def test_a_service_with_250_ready_pods_gets_slices_of_100_100_and_50(cluster: SimCluster) -> None:
+    _big_web(cluster, 250)
+    slices = _slices(cluster, "big")
+    assert sorted(len(s["endpoints"]) for s in slices) == [50, 100, 100]
+    for slice_ in slices:
+        meta = slice_["metadata"]
+        assert meta["generateName"] == "big-"
+        assert meta["name"].startswith("big-")
+        assert len(meta["name"]) == len("big-") + 5
+        assert meta["labels"]["kubernetes.io/service-name"] == "big"
+        assert (
+            meta["labels"]["endpointslice.kubernetes.io/managed-by"]
+            == "endpointslice-controller.k8s.io"
+        )
+        assert all(e["conditions"]["ready"] for e in slice_["endpoints"])
+    listed = [e["targetRef"]["name"] for s in slices for e in s["endpoints"]]
+    pods = cluster.store.list_objects(resources.PODS, namespace="shop")
+    assert sorted(listed) == sorted(
+        p["metadata"]["name"] for p in pods if "big" in p["metadata"]["name"]
+    )
+    [subset] = cluster.store.get(resources.ENDPOINTS, "shop", "big")["subsets"]
+    assert len(subset["addresses"]) == 250
+
+
+def test_scaling_down_keeps_every_endpoint_listed_once_and_no_slice_over_100(
+    cluster: SimCluster,
+) -> None:
+    _big_web(cluster, 250)
+
+    def scale(deploy: Obj) -> None:
+        deploy["spec"]["replicas"] = 120
+
+    cluster.store.update(resources.DEPLOYMENTS, "shop", "big", scale)
+    cluster.settle()
+    slices = _slices(cluster, "big")
+    listed = [e["targetRef"]["uid"] for s in slices for e in s["endpoints"]]
+    assert len(listed) == len(set(listed)) == 120
+    assert all(0 < len(s["endpoints"]) <= 100 for s in slices)

@@ -99,5 +99,10 @@ class ClusterBackend(Protocol):
         name: str,
         *,
         propagation_policy: str | None = None,
+        grace_period_seconds: int | None = None,
     ) -> dict[str, Any]:
-        """Delete an object, leaving its dependents when the policy is ``Orphan``."""
+        """Delete an object, leaving its dependents when the policy is ``Orphan``.
+
+        A pod on a node is only marked Terminating, for its grace period (the request's, else
+        its own); 0 removes it at once.
+        """

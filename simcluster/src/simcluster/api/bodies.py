@@ -78,12 +78,14 @@ class DeleteOptions:
         resource_version: Precondition: the object's resourceVersion must be this.
         propagation_policy: Orphan, Background or Foreground; None for the type's default.
         dry_run: Validate only; delete nothing.
+        grace_period_seconds: How long a pod may take to stop; None for its own setting.
     """
 
     uid: str | None = None
     resource_version: str | None = None
     propagation_policy: str | None = None
     dry_run: bool = False
+    grace_period_seconds: int | None = None
 
 
 def parse_delete_options(body: bytes, query: Mapping[str, str]) -> DeleteOptions:
@@ -111,4 +113,24 @@ def parse_delete_options(body: bytes, query: Mapping[str, str]) -> DeleteOptions
         resource_version=preconditions.get("resourceVersion"),
         propagation_policy=policy,
         dry_run=is_dry_run(query) or "All" in dry_run_values,
+        grace_period_seconds=_grace_period(query.get("gracePeriodSeconds"), options),
     )
+
+
+def _grace_period(from_query: str | None, options: Obj) -> int | None:
+    """``gracePeriodSeconds`` from the query string, else from the DeleteOptions body.
+
+    Raises:
+        BadRequestError: not an integer.
+    """
+    value: object = from_query if from_query is not None else options.get("gracePeriodSeconds")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise BadRequestError(f"gracePeriodSeconds: Invalid value: {value!r}: must be an integer")
+    try:
+        return int(value)
+    except ValueError as error:
+        raise BadRequestError(
+            f"gracePeriodSeconds: Invalid value: {value!r}: must be an integer"
+        ) from error

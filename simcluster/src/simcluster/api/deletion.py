@@ -16,9 +16,10 @@ from simcluster.store import ListResult, format_time
 
 
 def delete_object(cluster: ClusterBackend, target: ResourcePath, options: DeleteOptions) -> Obj:
-    """Delete one object (immediately; there are no finalizers or grace periods here).
+    """Delete one object (immediately, but for pods and namespaces; there are no finalizers).
 
     A Namespace is only marked Terminating: the namespace controller empties and removes it.
+    A pod on a node is marked Terminating for its grace period; its kubelet then removes it.
 
     Raises:
         ApiError: 404 missing, 409 a precondition failed.
@@ -36,7 +37,11 @@ def delete_object(cluster: ClusterBackend, target: ResourcePath, options: Delete
         if options.dry_run:
             return current
         return cluster.delete(
-            rt, target.namespace, name, propagation_policy=options.propagation_policy
+            rt,
+            target.namespace,
+            name,
+            propagation_policy=options.propagation_policy,
+            grace_period_seconds=options.grace_period_seconds,
         )
 
 
@@ -72,7 +77,10 @@ def delete_collection(
             gone = delete_object(
                 cluster,
                 ResourcePath(rt, meta.get("namespace"), meta["name"]),
-                DeleteOptions(propagation_policy=options.propagation_policy),
+                DeleteOptions(
+                    propagation_policy=options.propagation_policy,
+                    grace_period_seconds=options.grace_period_seconds,
+                ),
             )
             deleted.append(orjson.dumps(gone))
         return ListResult(deleted, store.resource_version)

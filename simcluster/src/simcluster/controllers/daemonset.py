@@ -24,6 +24,7 @@ from simcluster.controllers.rollout import (
 )
 from simcluster.controllers.scheduler import node_matches
 from simcluster.controllers.templates import owned_by, pod_from_template
+from simcluster.controllers.termination import delete_pod, is_terminating
 from simcluster.errors import AlreadyExistsError, NotFoundError
 from simcluster.naming import unique_name
 from simcluster.selectors import selector_from_match_labels
@@ -138,7 +139,9 @@ class DaemonSetController:
         )
         for pod in pods:
             labels = pod["metadata"].get("labels") or {}
-            if not owned_by(pod, uid):
+            # A terminating pod is on its way out: the node needs a new one now (as the
+            # DaemonSet controller skips pods with a deletionTimestamp).
+            if not owned_by(pod, uid) or is_terminating(pod):
                 continue
             pod_ready = is_ready(pod)
             ready += pod_ready
@@ -177,14 +180,17 @@ class DaemonSetController:
         )
 
     def _delete_pod(self, ds: Obj, namespace: str, name: str) -> None:
-        if self._delete(resources.PODS, namespace, name):
-            self._ctx.events.record(
-                ds,
-                kind="Normal",
-                reason="SuccessfulDelete",
-                message=f"Deleted pod: {name}",
-                component="daemonset-controller",
-            )
+        try:
+            delete_pod(self._ctx.store, namespace, name)
+        except NotFoundError:
+            return
+        self._ctx.events.record(
+            ds,
+            kind="Normal",
+            reason="SuccessfulDelete",
+            message=f"Deleted pod: {name}",
+            component="daemonset-controller",
+        )
 
     def _delete(self, rt: resources.ResourceType, namespace: str, name: str) -> bool:
         try:

@@ -11,12 +11,15 @@ from simcluster.controllers.context import Context, owner_reference
 from simcluster.controllers.endpoints import (
     MANAGED_BY,
     MANAGED_BY_LABEL,
+    OVER_CAPACITY_ANNOTATION,
     SERVICE_NAME_LABEL,
     EndpointGroup,
     compute_endpoint_groups,
     endpoints_subsets,
+    plan_slices,
     service_labels,
     slice_body,
+    truncate_subsets,
 )
 from simcluster.errors import NotFoundError
 from simcluster.naming import unique_name
@@ -27,7 +30,11 @@ Obj = dict[str, Any]
 
 
 def endpoints_object(service: Obj, groups: list[EndpointGroup]) -> Obj:
-    """The Endpoints object for a Service (same name, no owner reference, like Kubernetes)."""
+    """The Endpoints object for a Service (same name, no owner reference, like Kubernetes).
+
+    Past 1000 addresses it is truncated and annotated ``endpoints.kubernetes.io/over-capacity:
+    truncated``; the EndpointSlices still list every endpoint.
+    """
     meta = service["metadata"]
     obj: Obj = {
         "apiVersion": "v1",
@@ -39,6 +46,8 @@ def endpoints_object(service: Obj, groups: list[EndpointGroup]) -> Obj:
         },
     }
     subsets = endpoints_subsets(groups)
+    if truncate_subsets(subsets):
+        obj["metadata"]["annotations"] = {OVER_CAPACITY_ANNOTATION: "truncated"}
     if subsets:
         obj["subsets"] = subsets
     return obj
@@ -126,6 +135,14 @@ class EndpointsController:
 
         def mutate(current: Obj) -> None:
             current["metadata"]["labels"] = meta["labels"]
+            # Other annotations stay; only the controller's own mark follows the content.
+            annotations = dict(current["metadata"].get("annotations") or {})
+            annotations.pop(OVER_CAPACITY_ANNOTATION, None)
+            annotations.update(meta.get("annotations") or {})
+            if annotations:
+                current["metadata"]["annotations"] = annotations
+            else:
+                current["metadata"].pop("annotations", None)
             current.pop("subsets", None)
             if "subsets" in desired:
                 current["subsets"] = desired["subsets"]
@@ -142,42 +159,29 @@ class EndpointsController:
 
     def _write_slices(self, service: Obj, groups: list[EndpointGroup]) -> None:
         namespace, name = service["metadata"]["namespace"], service["metadata"]["name"]
-        existing = self._slices(namespace, name)
-        wanted: list[EndpointGroup | None] = list(groups) or [None]
-        # Reuse slices whose ports already match, then any left over, so names stay stable.
-        by_ports = {str(s.get("ports") or []): s for s in existing}
-        assignments: list[tuple[Obj | None, EndpointGroup | None]] = []
-        for group in wanted:
-            ports = str(slice_body(group)["ports"])
-            assignments.append((by_ports.pop(ports, None), group))
-        spare = [s for s in existing if str(s.get("ports") or []) in by_ports]
-        for index, (current, group) in enumerate(assignments):
-            if current is None and spare:
-                assignments[index] = (spare.pop(), group)
-        for current, group in assignments:
-            if current is None:
-                slice_name = unique_name(
+        plan = plan_slices(self._slices(namespace, name), groups)
+        for slice_name, group in plan.writes:
+            if slice_name is None:
+                new_name = unique_name(
                     f"{name}-",
                     self._ctx.rng,
                     lambda n: self._ctx.store.exists(resources.ENDPOINTSLICES, namespace, n),
                 )
                 self._ctx.store.create(
                     resources.ENDPOINTSLICES,
-                    slice_object(service, slice_name, group),
+                    slice_object(service, new_name, group),
                     namespace=namespace,
                 )
-            else:
-                body = slice_object(service, current["metadata"]["name"], group)
+                continue
+            body = slice_object(service, slice_name, group)
 
-                def mutate(obj: Obj, body: Obj = body) -> None:
-                    obj["metadata"]["labels"] = body["metadata"]["labels"]
-                    obj.update({k: body[k] for k in ("addressType", "endpoints", "ports")})
+            def mutate(obj: Obj, body: Obj = body) -> None:
+                obj["metadata"]["labels"] = body["metadata"]["labels"]
+                obj.update({k: body[k] for k in ("addressType", "endpoints", "ports")})
 
-                self._ctx.store.update(
-                    resources.ENDPOINTSLICES, namespace, current["metadata"]["name"], mutate
-                )
-        for leftover in spare:
-            self._delete(resources.ENDPOINTSLICES, namespace, leftover["metadata"]["name"])
+            self._ctx.store.update(resources.ENDPOINTSLICES, namespace, slice_name, mutate)
+        for stale in plan.deletes:
+            self._delete(resources.ENDPOINTSLICES, namespace, stale)
 
     def _delete(self, rt: resources.ResourceType, namespace: str, name: str) -> None:
         # Already gone.

@@ -13,6 +13,7 @@ from typing import Any
 
 from simcluster import resources
 from simcluster.controllers.context import Context
+from simcluster.controllers.termination import delete_pod
 from simcluster.errors import NotFoundError
 from simcluster.watch import ChangeEvent
 
@@ -88,6 +89,10 @@ class GarbageCollector:
                             current["metadata"].pop("ownerReferences", None)
 
                     self._apply(rt, namespace, name, release)
+                elif rt is resources.PODS:
+                    # Pods of a deleted workload terminate gracefully, as any deleted pod.
+                    with contextlib.suppress(NotFoundError):
+                        delete_pod(self._ctx.store, namespace, name)
                 else:
                     self._remove(rt, namespace, name)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -13,7 +14,8 @@ from simcluster.controllers.podstatus import (
     backoff_for,
     pod_status,
 )
-from simcluster.errors import NotFoundError
+from simcluster.controllers.termination import is_terminating
+from simcluster.errors import ConflictError, NotFoundError
 from simcluster.watch import ChangeEvent
 
 Obj = dict[str, Any]
@@ -67,6 +69,8 @@ class Kubelet:
         self._ctx = ctx
         self._due: dict[str, float] = {}
         self._pulls: dict[str, int] = {}
+        # Pods being stopped: their uid and when the kubelet began (monotonic seconds).
+        self._stopping: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     def on_change(self, event: ChangeEvent, pod: Obj) -> None:
@@ -76,6 +80,7 @@ class Kubelet:
             with self._lock:
                 self._due.pop(key, None)
                 self._pulls.pop(key, None)
+                self._stopping.pop(key, None)
             node, ip = pod["spec"].get("nodeName"), (pod.get("status") or {}).get("podIP")
             if node and ip and not pod["spec"].get("hostNetwork"):
                 self._ctx.pod_addresses.release(node, ip)
@@ -94,6 +99,10 @@ class Kubelet:
         pod = self._ctx.find(resources.PODS, key)
         if pod is None or not pod["spec"].get("nodeName"):
             return
+        if is_terminating(pod):
+            # Before any pending back-off or probe: a pod being deleted is only stopped.
+            self._terminate(key, pod)
+            return
         with self._lock:
             due = self._due.get(key)
         if due is not None and due > self._ctx.clock.monotonic() + _EPSILON:
@@ -107,6 +116,37 @@ class Kubelet:
             self._restart(key, pod, run)
         else:
             self._probe(key, pod, run)
+
+    def _terminate(self, key: str, pod: Obj) -> None:
+        """Stop a pod marked for deletion, then delete it once its (scaled) grace period ends.
+
+        A real kubelet sends SIGTERM and removes the pod as soon as its containers exit, at the
+        latest when the grace period ends; here the pod stays Terminating for the grace period
+        times ``settings.termination_grace_scale``.
+        """
+        meta = pod["metadata"]
+        uid, now = str(meta.get("uid", "")), self._ctx.clock.monotonic()
+        with self._lock:
+            started = self._stopping.get(key)
+            first = started is None or started[0] != uid
+            if first:
+                self._stopping[key] = (uid, now)
+                self._due.pop(key, None)
+            began = self._stopping[key][1]
+        if first:
+            for container in pod["spec"].get("containers") or []:
+                path = f"spec.containers{{{container['name']}}}"
+                message = f"Stopping container {container['name']}"
+                self._record(pod, "Normal", "Killing", message, path)
+        grace = float(meta.get("deletionGracePeriodSeconds") or 0)
+        remaining = began + grace * self._ctx.settings.termination_grace_scale - now
+        if remaining > _EPSILON:
+            # A later, shorter delete moves the deadline closer; this call then re-checks.
+            self._ctx.runtime.schedule(remaining, self.reconcile, key)
+            return
+        # Gone already, or replaced by a pod of the same name.
+        with contextlib.suppress(NotFoundError, ConflictError):
+            self._ctx.store.delete(resources.PODS, meta["namespace"], meta["name"], uid=uid)
 
     def _later(self, key: str, delay: float) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ from simcluster import resources
 from simcluster.controllers.context import Context, controller_of
 from simcluster.controllers.podstatus import is_ready
 from simcluster.controllers.templates import owned_by, pod_from_template
+from simcluster.controllers.termination import delete_pod, is_terminating
 from simcluster.errors import NotFoundError
 from simcluster.naming import unique_name
 from simcluster.selectors import selector_from_match_labels
@@ -67,14 +68,15 @@ class ReplicaSetController:
             for p in self._ctx.store.list_objects(
                 resources.PODS, namespace=namespace, label_selector=selector
             )
-            if owned_by(p, rs["metadata"]["uid"])
+            # Only active pods count: a terminating one is replaced at once (FilterActivePods).
+            if owned_by(p, rs["metadata"]["uid"]) and not is_terminating(p)
         ]
         wanted = int(rs["spec"].get("replicas", 1))
         for _ in range(wanted - len(pods)):
             self._create(rs)
         for pod_name in pods_to_remove(pods, len(pods) - wanted):
             try:
-                self._ctx.store.delete(resources.PODS, namespace, pod_name)
+                delete_pod(self._ctx.store, namespace, pod_name)
             except NotFoundError:
                 continue
         ready = sum(1 for p in pods if is_ready(p))
