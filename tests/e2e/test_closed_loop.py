@@ -64,10 +64,12 @@ def test_kube_proxy_down_fires_per_node_and_resolves_once_the_checklist_restarts
         "action done: perform restart_kube_proxy_pod:node-2 (Completed)",
         "action done: perform restart_kube_proxy_pod:node-3 (Completed)",
     ]
-    # One run owns the kube-proxy incident and restarts both nodes; the other node's alert
-    # joins it (as a run that ends at once, or at the door with no run at all).
-    outcomes = sorted(run.outcome.split(":")[0] for run in facts.runs)
-    assert outcomes in (["Recovered"], ["JoinedIncident", "Recovered"]), outcomes
+    # One run owns the kube-proxy incident and restarts the nodes a wave at a time (a follow-up
+    # for the wave its budget defers); the other node's alert joins it. A joined target still
+    # failing when the owner checks gets its own run, which finds the follow-up's work done.
+    outcomes = {run.outcome.split(":")[0] for run in facts.runs}
+    assert "JoinedIncident" in outcomes or len(facts.runs) == 1, outcomes
+    assert outcomes <= {"Recovered", "PartiallyMitigated", "JoinedIncident", "NothingToDo"}
     assert_the_loop_closed(facts)
 
 

@@ -21,7 +21,7 @@ from prefect.input.run_input import keyset_from_paused_state
 from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.handoff import RunRequest
 from flows.approval import ApprovalRequest
-from simcluster import manifests
+from simcluster import manifests, resources
 from simcluster.cluster import SimCluster
 from tests.flows.checklist_engine import DEPLOYMENT, AlertEpisodeRef, ChecklistEngine, engine_for
 from tests.flows.conftest import Launch
@@ -277,3 +277,51 @@ async def test_two_engines_and_a_restart_in_the_middle_still_ask_once_and_restar
     joined = [run for run, state in states.items() if state.name == "JoinedIncident"]
     assert len(joined) == len(runs) - 1
     assert (await first.report(owner)).count("| working: ") == len(runs) - 1
+
+
+async def test_two_nodes_alerts_at_once_are_one_incident_restarting_both_nodes_once(
+    launch: Launch,
+) -> None:
+    engine = await launch("kube-proxy-down")
+    cluster = engine.sim.cluster
+    nodes = sorted(_crash_looping(cluster))
+    runs = [
+        await engine.start_alert_run(
+            alert("KubeProxyNodeDown", node),
+            runbook="kube-proxy-node-down",
+            labels={"node": node},
+            scope="node",
+            instance=node,
+            auto_approve=True,
+        )
+        for node in nodes
+    ]
+
+    states = await settled(engine, runs)
+    await _until_healed(cluster, within=120)
+
+    names = sorted(state.name or "" for state in states.values())
+    assert names[0] == "JoinedIncident", states
+    assert names[1] in ("Recovered", "PartiallyMitigated"), states
+    assert kube_proxy_deletions(cluster) == len(nodes) == 2
+
+
+def _crash_looping(cluster: SimCluster) -> set[str]:
+    pods = cluster.store.list_objects(resources.PODS, namespace="kube-system")
+    return {
+        pod["spec"]["nodeName"]
+        for pod in pods
+        if any(
+            (status.get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
+            for status in (pod.get("status") or {}).get("containerStatuses") or []
+        )
+    }
+
+
+async def _until_healed(cluster: SimCluster, *, within: float) -> None:
+    """Return once no kube-proxy pod crash-loops (the follow-up waves included)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while _crash_looping(cluster):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"kube-proxy still crash-loops on {_crash_looping(cluster)}")
+        await asyncio.sleep(0.2)
