@@ -12,6 +12,7 @@ from prefect.schedules import Cron, Schedule
 from prefect.types.entrypoint import EntrypointType
 
 from engine.dispatch.parameter_check import ParameterCheck
+from flows.run_identity import PRODUCT_TAG
 
 #: The preventive flows' schedules (UTC); the engine re-applies them at each start.
 #: Each is kept under `SCHEDULE_SLUG`, so re-applying it updates the stored schedule in place
@@ -21,6 +22,8 @@ SCHEDULE_SLUG = "engine"
 HEALTH_CHECK_CRON = "*/15 * * * *"
 BACKUP_CRON = "30 2 * * *"
 REPORT_CRON = "0 7 * * *"
+#: The retention flow's: once a day, at a quiet hour.
+RETENTION_CRON = "30 3 * * *"
 
 
 class DeploymentNameError(ValueError):
@@ -122,7 +125,10 @@ def _reject_duplicates(specs: Sequence[DeploymentSpec]) -> None:
 
 
 def product_deployments() -> tuple[DeploymentSpec, ...]:
-    """Every deployment the engine serves (the runbook catalog refers to them by name)."""
+    """Every deployment the engine serves (the runbook catalog refers to them by name).
+
+    Each carries `PRODUCT_TAG`: the retention flow deletes old runs of these deployments only.
+    """
     from flows.checklist import flow as checklist
     from flows.conntrack import flow as conntrack
     from flows.maintenance import flow as maintenance
@@ -133,39 +139,49 @@ def product_deployments() -> tuple[DeploymentSpec, ...]:
             flow=checklist.service_checklist,
             name=checklist.DEPLOYMENT_NAME,
             description=checklist.DEPLOYMENT_DESCRIPTION,
-            tags=("service-runbooks",),
+            tags=(PRODUCT_TAG,),
         ),
         DeploymentSpec(
             flow=rollback.kube_proxy_rollback,
             name=rollback.DEPLOYMENT_NAME,
             description=rollback.DEPLOYMENT_DESCRIPTION,
-            tags=("service-runbooks",),
+            tags=(PRODUCT_TAG,),
         ),
         DeploymentSpec(
             flow=conntrack.conntrack_cleanup,
             name=conntrack.DEPLOYMENT_NAME,
             description=conntrack.DEPLOYMENT_DESCRIPTION,
-            tags=("service-runbooks",),
+            tags=(PRODUCT_TAG,),
         ),
         DeploymentSpec(
             flow=maintenance.cluster_health_check,
             name=maintenance.HEALTH_CHECK,
             description="The handbook's health check, every 15 minutes.",
-            tags=("service-runbooks", "preventive"),
+            tags=(PRODUCT_TAG, "preventive"),
             cron=HEALTH_CHECK_CRON,
         ),
         DeploymentSpec(
             flow=maintenance.config_backup,
             name=maintenance.CONFIG_BACKUP,
             description="Services, Endpoints, kube-proxy DaemonSet and ConfigMap as YAML, daily.",
-            tags=("service-runbooks", "preventive"),
+            tags=(PRODUCT_TAG, "preventive"),
             cron=BACKUP_CRON,
         ),
         DeploymentSpec(
             flow=maintenance.service_report,
             name=maintenance.SERVICE_REPORT,
             description="Service count, Services without endpoints, kube-proxy pods; daily.",
-            tags=("service-runbooks", "preventive"),
+            tags=(PRODUCT_TAG, "preventive"),
             cron=REPORT_CRON,
+        ),
+        DeploymentSpec(
+            flow=maintenance.prefect_retention,
+            name=maintenance.RETENTION,
+            description=(
+                "Daily: deletes finished runs, alert-resolution records and stale incident "
+                "markers older than RUNBOOKS_RETENTION_DAYS (30); keeps each run's report."
+            ),
+            tags=(PRODUCT_TAG, "preventive"),
+            cron=RETENTION_CRON,
         ),
     )

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
+PRODUCT_TAG = "service-runbooks"
+"""The tag of every deployment the engine registers (the retention flow trims their runs only)."""
 ALERT_TAG = "alert:"
 FINGERPRINT_TAG = "fingerprint:"
 RUNBOOK_TAG = "runbook:"

@@ -54,6 +54,20 @@ class FlowSettings(BaseSettings):
             "engine, and the flow refuses to run under a plain worker."
         ),
     )
+    retention_days: int = Field(
+        default=30,
+        description=(
+            "Days the retention flow keeps finished runs of the engine's deployments (their "
+            "logs and artifacts) and alert-resolution records; at least 1."
+        ),
+    )
+    retention_keep_reports: bool = Field(
+        default=True,
+        description=(
+            "Keep the report of each run the retention flow deletes (a few kilobytes per run, "
+            "forever); false: reports go with their runs and the database stops growing."
+        ),
+    )
 
     @model_validator(mode="after")
     def _slack_complete(self) -> Self:
@@ -67,6 +81,17 @@ class FlowSettings(BaseSettings):
             raise ValueError(
                 f"Slack approvals need all of {', '.join(given)}: set {', '.join(missing)} "
                 "too, or unset the others to answer approvals in the Prefect UI only"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _retention_at_least_a_day(self) -> Self:
+        # A model-level error carries no field location, so the message names the variable
+        # itself, under the engine (which names fields' variables) and a plain worker alike.
+        if self.retention_days < 1:
+            raise ValueError(
+                "RUNBOOKS_RETENTION_DAYS must be at least 1 (days finished runs are kept), "
+                f"got {self.retention_days}"
             )
         return self
 

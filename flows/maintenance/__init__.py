@@ -1,1 +1,1 @@
-"""Scheduled preventive flows: cluster health check, configuration backup, service report."""
+"""Scheduled preventive flows: health check, config backup, service report, Prefect retention."""

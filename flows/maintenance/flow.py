@@ -1,30 +1,40 @@
-"""The scheduled preventive flows: a health check, a configuration backup, a service report.
+"""The scheduled preventive flows: health check, configuration backup, service report, retention.
 
-All three only read the cluster (the backup writes files on the engine's side) and publish a
+The first three only read the cluster (the backup writes files on the engine's side); the
+retention flow only touches Prefect, deleting what is past the retention age. Each publishes a
 markdown artifact; their run's state says how it came out, so Prefect's notifications and
 automations can page on an ``Unhealthy`` run like on any failed one.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
+from pydantic import Field
 
 from flows.forms import titled
+from flows.maintenance.conduct import retain
 from flows.maintenance.health import CONNTRACK_THRESHOLD, Status, check_health, worst
 from flows.maintenance.observe import KUBE_PROXY, KUBE_SYSTEM
-from flows.maintenance.report import render_health_report, render_service_report
+from flows.maintenance.report import (
+    render_health_report,
+    render_retention_report,
+    render_service_report,
+)
+from flows.maintenance.retention import MAX_RUNS, Cutoffs
 from flows.maintenance.tasks import read_cluster, read_endpoints, save_backup
 from flows.runtime import current_runtime
+from flows.settings import FlowSettings
 
 HEALTH_CHECK = "cluster-health-check"
 CONFIG_BACKUP = "config-backup"
 SERVICE_REPORT = "service-report"
+RETENTION = "prefect-retention"
 
 
 #: A run this late is skipped: a newer one covers it (an engine down for a day would otherwise
@@ -104,3 +114,50 @@ def service_report() -> State[Any]:
         name="Reported",
         message=f"{len(snapshot.services)} Services, {empty} without ready endpoints",
     )
+
+
+@titled(
+    {
+        "retention_days": "Days to keep (empty: RUNBOOKS_RETENTION_DAYS, 30 by default)",
+        "dry_run": "Dry run: count only, delete nothing",
+        "keep_reports": "Keep the reports of deleted runs (empty: RUNBOOKS_RETENTION_KEEP_REPORTS)",
+        "max_runs": "Most runs (and Variables) to delete in this run",
+    }
+)
+@flow(name=RETENTION, log_prints=False, validate_parameters=True)
+def prefect_retention(
+    retention_days: Annotated[int, Field(ge=1)] | None = None,
+    dry_run: bool = False,
+    keep_reports: bool | None = None,
+    max_runs: Annotated[int, Field(ge=1)] = MAX_RUNS,
+) -> State[Any]:
+    """Delete finished runs, resolution records and stale incident markers past the age.
+
+    What goes and what stays is in `flows.maintenance.retention`; the run's report counts both.
+
+    Args:
+        retention_days: Days to keep; None: ``RUNBOOKS_RETENTION_DAYS`` (30 when unset).
+        dry_run: Count what would be deleted; delete nothing.
+        keep_reports: Keep the latest version of each artifact key of a deleted run (its
+            report); False: the reports go with their runs; None:
+            ``RUNBOOKS_RETENTION_KEEP_REPORTS`` (true when unset).
+        max_runs: Most runs, and most resolution Variables, deleted in one run (the rest wait
+            for the next), so one run never holds Prefect for long.
+    """
+    # Never skipped when late, unlike the others: a late run does the same bounded work, and a
+    # second missed one finds nothing more to delete.
+    if retention_days is None or keep_reports is None:
+        # Settings, not deployment defaults: the engine re-applies those at every start.
+        settings = FlowSettings()
+        retention_days = settings.retention_days if retention_days is None else retention_days
+        keep_reports = settings.retention_keep_reports if keep_reports is None else keep_reports
+    cutoffs = Cutoffs(now=current_runtime().clock.now(), days=retention_days)
+    tally = retain(cutoffs, dry_run=dry_run, keep_reports=keep_reports, max_runs=max_runs)
+    create_markdown_artifact(
+        markdown=render_retention_report(tally),
+        key=RETENTION,
+        description=f"Prefect retention: {tally.summary()}",
+    )
+    if tally.error is not None:
+        return Failed(name="RetentionStopped", message=f"{tally.error}; {tally.summary()}")
+    return Completed(name="Counted" if dry_run else "Trimmed", message=tally.summary())

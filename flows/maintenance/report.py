@@ -1,4 +1,4 @@
-"""The preventive flows' reports (markdown): the health checks, the backup, the service report."""
+"""The preventive flows' reports (markdown): health checks, backup, service report, retention."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import datetime
 from flows.maintenance.backup import BackupResult
 from flows.maintenance.health import Check, Status
 from flows.maintenance.observe import Snapshot
+from flows.maintenance.retention import Tally
+from flows.run_identity import PRODUCT_TAG
 
 
 def render_health_report(checks: list[Check], status: Status) -> str:
@@ -59,3 +61,76 @@ def _selector(selector: Mapping[str, str]) -> str:
     if not selector:
         return "(none)"
     return ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+
+
+def render_retention_report(tally: Tally) -> str:
+    """The retention run: what it deleted and what it kept, by kind, with counts."""
+    cutoff = tally.cutoffs.records.isoformat(timespec="minutes")
+    title = "would delete" if tally.dry_run else "deleted"
+    lines = [
+        f"# Prefect retention: older than {tally.cutoffs.age}",
+        "",
+        f"Cut-off: {cutoff}. Runs of the deployments tagged `{PRODUCT_TAG}` only.",
+    ]
+    if tally.dry_run:
+        lines += ["", "**Dry run: nothing was deleted.** The counts are what a run would delete."]
+    if tally.error:
+        lines += ["", f"**Stopped early:** {tally.error}. The next run carries on."]
+    states = ", ".join(f"{name} {n}" for name, n in sorted(tally.runs.items()))
+    artifacts_note = (
+        "all but the latest version of each key"
+        if tally.keep_reports
+        else "all of them, reports included"
+    )
+    lines += [
+        "",
+        f"## {title.capitalize()}",
+        "",
+        "| what | count | detail |",
+        "| --- | --- | --- |",
+        f"| finished runs that ended before the cut-off | {tally.runs_deleted} | {states} |",
+        f"| their task runs | {tally.task_runs} | Prefect deletes them with their run |",
+        f"| their artifacts | {tally.artifacts} | {artifacts_note} |",
+        "| their states, inputs and logs | not counted | Prefect deletes them with their run "
+        "(the logs moments later) |",
+        f"| alert-resolution Variables | {tally.resolutions} | created before the cut-off |",
+        f"| incident markers | {tally.markers} | over an hour old, their owner run ended |",
+        "",
+        "## Kept",
+        "",
+        "| what | count | detail |",
+        "| --- | --- | --- |",
+    ]
+    if tally.keep_reports:
+        lines.append(
+            f"| reports of the deleted runs | {tally.reports_kept} | the latest version of each "
+            "of their artifact keys (a run's report, a rollback's backup): readable, and "
+            "links to them working, without the run |"
+        )
+    lines += [
+        f"| unfinished runs older than the cut-off | {tally.unfinished_kept} | Scheduled, "
+        "Pending, Running, Paused or Suspended: never deleted |",
+        f"| finished runs since the cut-off | {tally.recent_kept} | |",
+        f"| alert-resolution Variables | {tally.resolutions_kept} | created since the cut-off |",
+        f"| incident markers | {tally.markers_kept} | their owner run has not ended, or under "
+        "an hour old |",
+    ]
+    notes = []
+    if tally.runs_left:
+        notes.append(
+            f"Stopped at the cap of {tally.max_runs} runs: {tally.runs_left} older finished "
+            "runs are left for the next run."
+        )
+    if tally.resolutions_capped:
+        notes.append(
+            f"Stopped at the cap of {tally.max_runs} alert-resolution Variables: older ones "
+            "are left for the next run."
+        )
+    if tally.already_gone:
+        notes.append(
+            f"{tally.already_gone} were gone already (deleted meanwhile), or were runs no "
+            "longer finished when deleted, and were left alone."
+        )
+    if not tally.keep_reports and not tally.dry_run:
+        notes.append("The reports of the deleted runs went with them.")
+    return "\n".join([*lines, *(["", *notes] if notes else [])]) + "\n"

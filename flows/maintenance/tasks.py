@@ -1,15 +1,23 @@
-"""The preventive flows' Prefect tasks: reading the cluster, writing the backup (never cached)."""
+"""The preventive flows' Prefect tasks: reading the cluster, writing the backup, deleting what
+the retention flow deletes from Prefect (never cached)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import SyncPrefectClient, get_client
 
+from flows.incident.tasks import RETRIES, RETRY_DELAY_SECONDS, retry_on_unavailable
+from flows.maintenance import prefect_store
 from flows.maintenance.backup import write_backup
 from flows.maintenance.observe import Snapshot, take_snapshot
 from flows.maintenance.report import render_backup_report
+from flows.maintenance.retention import Deletion
 from flows.runtime import current_runtime
 from flows.task_policy import TASK_RETRIES, retry_on_transient
 
@@ -64,3 +72,48 @@ def save_backup(snapshot: Snapshot, endpoints: list[dict[str, Any]], keep: int) 
         keep=keep,
     )
     return render_backup_report(result)
+
+
+# Each deletion is a step of its own, retried while Prefect's API fails for a moment: a retry
+# (or the next day's run) deletes again, and what an earlier attempt deleted is gone (a 404, or
+# no longer matched by the bulk delete's filter).
+_DELETION: dict[str, Any] = {
+    "cache_policy": NO_CACHE,
+    "retries": RETRIES,
+    "retry_delay_seconds": RETRY_DELAY_SECONDS,
+    "retry_condition_fn": retry_on_unavailable,
+}
+
+
+def _delete_each(
+    ids: Sequence[UUID], delete: Callable[[SyncPrefectClient, UUID], bool]
+) -> Deletion:
+    client: SyncPrefectClient
+    with get_client(sync_client=True) as client:
+        done = [delete(client, one) for one in ids]
+    return Deletion(deleted=sum(done), already_gone=len(done) - sum(done))
+
+
+@task(name="delete-artifacts", **_DELETION)
+def delete_artifacts(artifact_ids: list[UUID]) -> Deletion:
+    """Delete these artifacts (of runs about to be deleted)."""
+    return _delete_each(artifact_ids, prefect_store.delete_artifact)
+
+
+@task(name="delete-flow-runs", **_DELETION)
+def delete_flow_runs(run_ids: list[UUID], ended_before: datetime) -> Deletion:
+    """Delete these runs if still finished before `ended_before`, with all Prefect deletes
+    with them; in calls of Prefect's bulk delete (one transaction each)."""
+    deleted = 0
+    client: SyncPrefectClient
+    with get_client(sync_client=True) as client:
+        for first in range(0, len(run_ids), prefect_store.BULK_DELETE):
+            chunk = run_ids[first : first + prefect_store.BULK_DELETE]
+            deleted += prefect_store.delete_finished_runs(client, chunk, ended_before=ended_before)
+    return Deletion(deleted=deleted, already_gone=len(run_ids) - deleted)
+
+
+@task(name="delete-variables", **_DELETION)
+def delete_variables(variable_ids: list[UUID]) -> Deletion:
+    """Delete these Variables by id (expired resolution records, stale incident markers)."""
+    return _delete_each(variable_ids, prefect_store.delete_variable)

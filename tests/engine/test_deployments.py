@@ -12,8 +12,10 @@ from engine.deployments import (
     DeploymentNameError,
     DeploymentSpec,
     deployment_parameters,
+    product_deployments,
     register_deployments,
 )
+from flows.run_identity import PRODUCT_TAG
 from tests.engine.conftest import SAMPLE_SPECS
 from tests.engine.sample_flows import record_flow
 
@@ -105,3 +107,27 @@ async def test_the_registered_form_keeps_the_flows_titles_and_its_rules_between_
     assert schema["properties"]["scope"]["title"] == "Scope"
     assert "allOf" in schema
     await prefect_client.delete_deployment(deployment.id)
+
+
+def test_the_preventive_deployments_are_scheduled_the_retention_daily_at_0330_utc() -> None:
+    schedules = {spec.full_name: spec.cron for spec in product_deployments() if spec.cron}
+
+    assert schedules == {
+        "cluster-health-check/cluster-health-check": "*/15 * * * *",
+        "config-backup/config-backup": "30 2 * * *",
+        "service-report/service-report": "0 7 * * *",
+        "prefect-retention/prefect-retention": "30 3 * * *",
+    }
+
+
+def test_every_product_deployment_carries_the_tag_the_retention_deletes_runs_of() -> None:
+    specs = product_deployments()
+
+    assert len(specs) == 7
+    assert all(PRODUCT_TAG in spec.tags for spec in specs)
+    assert {spec.full_name for spec in specs if "preventive" in spec.tags} == {
+        "cluster-health-check/cluster-health-check",
+        "config-backup/config-backup",
+        "service-report/service-report",
+        "prefect-retention/prefect-retention",
+    }
