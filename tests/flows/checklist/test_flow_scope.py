@@ -10,11 +10,13 @@ from tests.flows.checklist_engine import AlertEpisodeRef
 from tests.flows.conftest import Launch
 
 SERVICE_DOWN = "service-down"
-STARTS_AT = datetime.now(UTC).replace(microsecond=0)
 
 
 def _service_down() -> AlertEpisodeRef:
-    return AlertEpisodeRef("ServiceDown", uuid.uuid4().hex[:16], STARTS_AT)
+    # Started now, not when the module was collected: only episodes of the last 15 minutes count.
+    return AlertEpisodeRef(
+        "ServiceDown", uuid.uuid4().hex[:16], datetime.now(UTC).replace(microsecond=0)
+    )
 
 
 async def test_other_alerts_only_the_receivers_record_counts_are_named_but_do_not_steer_scope(
