@@ -34,6 +34,8 @@ from flows.incident.records import cluster_key
 from flows.run_identity import run_labels, run_tags
 from flows.runtime import AlertSources, FlowRuntime
 from integrations.kubernetes import KubeConnection, connect
+from simcluster import resources
+from simcluster.cluster import SimCluster
 from simcluster.server import SimServer
 from tests.prefect_runs import create_run_by_hand
 
@@ -255,3 +257,16 @@ def engine_for(
     return ChecklistEngine(
         sim=sim, kubeconfig=kubeconfig, deployment_id=deployment_id, client=client, **options
     )
+
+
+def crash_looping_nodes(cluster: SimCluster) -> set[str]:
+    """The nodes whose kube-proxy pod crash-loops now."""
+    pods = cluster.store.list_objects(resources.PODS, namespace="kube-system")
+    return {
+        pod["spec"]["nodeName"]
+        for pod in pods
+        if any(
+            (status.get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
+            for status in (pod.get("status") or {}).get("containerStatuses") or []
+        )
+    }

@@ -21,9 +21,15 @@ from prefect.input.run_input import keyset_from_paused_state
 from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.handoff import RunRequest
 from flows.approval import ApprovalRequest
-from simcluster import manifests, resources
+from simcluster import manifests
 from simcluster.cluster import SimCluster
-from tests.flows.checklist_engine import DEPLOYMENT, AlertEpisodeRef, ChecklistEngine, engine_for
+from tests.flows.checklist_engine import (
+    DEPLOYMENT,
+    AlertEpisodeRef,
+    ChecklistEngine,
+    crash_looping_nodes,
+    engine_for,
+)
 from tests.flows.conftest import Launch
 
 SERVICE_DOWN = "service-down"
@@ -284,7 +290,7 @@ async def test_two_nodes_alerts_at_once_are_one_incident_restarting_both_nodes_o
 ) -> None:
     engine = await launch("kube-proxy-down")
     cluster = engine.sim.cluster
-    nodes = sorted(_crash_looping(cluster))
+    nodes = sorted(crash_looping_nodes(cluster))
     runs = [
         await engine.start_alert_run(
             alert("KubeProxyNodeDown", node),
@@ -306,22 +312,10 @@ async def test_two_nodes_alerts_at_once_are_one_incident_restarting_both_nodes_o
     assert kube_proxy_deletions(cluster) == len(nodes) == 2
 
 
-def _crash_looping(cluster: SimCluster) -> set[str]:
-    pods = cluster.store.list_objects(resources.PODS, namespace="kube-system")
-    return {
-        pod["spec"]["nodeName"]
-        for pod in pods
-        if any(
-            (status.get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
-            for status in (pod.get("status") or {}).get("containerStatuses") or []
-        )
-    }
-
-
 async def _until_healed(cluster: SimCluster, *, within: float) -> None:
     """Return once no kube-proxy pod crash-loops (the follow-up waves included)."""
     deadline = asyncio.get_running_loop().time() + within
-    while _crash_looping(cluster):
+    while crash_looping_nodes(cluster):
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"kube-proxy still crash-loops on {_crash_looping(cluster)}")
+            raise AssertionError(f"kube-proxy still crash-loops on {crash_looping_nodes(cluster)}")
         await asyncio.sleep(0.2)

@@ -6,23 +6,10 @@ stops its rolling restart at the first node that does not come back.
 
 from __future__ import annotations
 
-from simcluster import resources
-from simcluster.cluster import SimCluster
+from tests.flows.checklist_engine import crash_looping_nodes
 from tests.flows.conftest import Launch
 
 KUBE_PROXY_DOWN = "kube-proxy-down"
-
-
-def _crash_looping_nodes(cluster: SimCluster) -> set[str]:
-    pods = cluster.store.list_objects(resources.PODS, namespace="kube-system")
-    return {
-        pod["spec"]["nodeName"]
-        for pod in pods
-        if any(
-            (status.get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
-            for status in (pod.get("status") or {}).get("containerStatuses") or []
-        )
-    }
 
 
 async def test_kube_proxy_down_on_two_of_five_nodes_is_restarted_one_node_at_a_time(
@@ -30,7 +17,7 @@ async def test_kube_proxy_down_on_two_of_five_nodes_is_restarted_one_node_at_a_t
 ) -> None:
     engine = await launch("kube-proxy-down")
     cluster = engine.sim.cluster
-    broken = _crash_looping_nodes(cluster)
+    broken = crash_looping_nodes(cluster)
     assert len(broken) == 2
     run_id = await engine.start_run(
         runbook=KUBE_PROXY_DOWN, scope="cluster", kube_proxy_restart_budget_fraction=0.4
@@ -47,7 +34,7 @@ async def test_kube_proxy_down_on_two_of_five_nodes_is_restarted_one_node_at_a_t
 
     assert done.name == "Recovered", done
     assert cluster.requests.total(verb="delete", resource="pods") == 2
-    assert _crash_looping_nodes(cluster) == set()
+    assert crash_looping_nodes(cluster) == set()
     report = await engine.report(run_id)
     # Each wave waited for its replacement before the next one started.
     assert report.count("replacement Ready after") == 2
@@ -76,7 +63,7 @@ async def test_a_node_level_fault_fails_the_first_restart_and_stops_the_rolling_
 ) -> None:
     engine = await launch("kube-proxy-down-persistent")
     cluster = engine.sim.cluster
-    first, second = sorted(_crash_looping_nodes(cluster))
+    first, second = sorted(crash_looping_nodes(cluster))
     run_id = await engine.start_run(
         runbook=KUBE_PROXY_DOWN,
         scope="cluster",
@@ -91,7 +78,7 @@ async def test_a_node_level_fault_fails_the_first_restart_and_stops_the_rolling_
     assert done.name == "Failed", done
     # One node restarted, its replacement crash-looped too; the next wave never started.
     assert cluster.requests.total(verb="delete", resource="pods") == 1
-    assert _crash_looping_nodes(cluster) == {first, second}
+    assert crash_looping_nodes(cluster) == {first, second}
     why = f"kube-proxy on {first} not Ready again within 2s after the restart"
     assert why in (done.message or "")
     report = await engine.report(run_id)
