@@ -231,17 +231,16 @@ async def storm(endpoints: Endpoints, pipe: Connection, args: argparse.Namespace
         paused = await _first_request(prefect, checklist, within=120)
         joins = int(args.join_rate * args.join_seconds)
         more = _bodies(args.alerts, joins, starts_at)
-        await open_loop(
-            lambda i: _send(http, url, more[i], join_acks), rate=args.join_rate, count=joins
-        )
-        paused = await _first_request(prefect, checklist, within=5)
         requests = [await read_request(prefect, run.id, "checklist-approval") for run in paused]
         asked = [r for r in requests if r is not None]
         first = min((r.requested_at.timestamp() for r in asked), default=float("nan"))
-        for run in paused:
-            await prefect.resume_flow_run(
-                run.id, run_input={"approve": True, "by": "bench", "reason": "benchmark"}
-            )
+        # Approved half-way through the join phase, as the UI's Resume button sends it.
+        resumes, _ = await asyncio.gather(
+            _resume_midway(http, endpoints.api_url, paused, after=args.join_seconds / 2),
+            open_loop(
+                lambda i: _send(http, url, more[i], join_acks), rate=args.join_rate, count=joins
+            ),
+        )
         ended = await _until_final(prefect, [run.id for run in paused], within=300)
         pipe.send("deletions")
         deletions = pipe.recv()
@@ -254,6 +253,7 @@ async def storm(endpoints: Endpoints, pipe: Connection, args: argparse.Namespace
     verdict = "met" if since_first <= FIRST_REQUEST_TARGET else "MISSED"
     print(f"first alert -> request:       {since_first:.2f} s  (target <= 2 s: {verdict})")
     print(f"owner run(s) ended:           {', '.join(ended) or '-'}")
+    print(f"UI resume during the joins:   {resumes}")
     print(f"Prefect runs created:         {runs}  (for {args.alerts + joins} alerts)")
     print(f"engine memory (RSS):          {_rss_mb(endpoints.pid):.0f} MB")
     print(f"storm @{rate:g}/s statuses:    {dict(storm_acks.statuses)}")
@@ -265,6 +265,22 @@ async def storm(endpoints: Endpoints, pipe: Connection, args: argparse.Namespace
     joined = join_acks.by_outcome.get("joined", [])
     met = "met" if joined and percentile(joined, 0.99) <= JOIN_TARGET else "MISSED"
     print(f"joining alerts p99 <= 100 ms at {args.join_rate:g}/s: {met}")
+
+
+async def _resume_midway(
+    http: httpx.AsyncClient, api_url: str, paused: Sequence[Any], *, after: float
+) -> str:
+    """Resume each waiting run after `after` s as the UI's form does; each answer and time."""
+    await asyncio.sleep(after)
+    said: list[str] = []
+    for run in paused:
+        body = {"run_input": {"approve": True, "by": "bench", "reason": "benchmark"}}
+        began = time.perf_counter()
+        answer = await http.post(f"{api_url}/flow_runs/{run.id}/resume", json=body)
+        took = (time.perf_counter() - began) * 1000
+        status = answer.json().get("status") if answer.status_code == httpx.codes.OK else "-"
+        said.append(f"HTTP {answer.status_code} {status} in {took:.0f} ms")
+    return "; ".join(said) or "nothing waited"
 
 
 async def _until_final(client: PrefectClient, runs: Sequence[UUID], *, within: float) -> list[str]:

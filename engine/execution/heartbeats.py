@@ -149,7 +149,21 @@ async def _delete_if_present(client: PrefectClient, automation_id: UUID) -> None
 
 
 def _definition(automation: AutomationCore) -> dict[str, object]:
-    return automation.model_dump(mode="json", include=set(AutomationCore.model_fields))
+    dumped = automation.model_dump(mode="json", include=set(AutomationCore.model_fields))
+    # Sets (the trigger's `after`, `expect`) dump in hash-seed order: sorted, two engines
+    # compare equal definitions as equal, and a rewrite (which gives the trigger a new id and
+    # drops Prefect's watches of runs already silent) happens only for a real change.
+    return {key: _sorted_lists(item) for key, item in dumped.items()}
+
+
+def _sorted_lists(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _sorted_lists(item) for key, item in value.items()}
+    if isinstance(value, list):
+        items = [_sorted_lists(item) for item in value]
+        strings = [item for item in items if isinstance(item, str)]
+        return sorted(strings) if len(strings) == len(items) else items
+    return value
 
 
 async def watch_for_unresponsive_runs(

@@ -108,7 +108,7 @@ class ChecklistRun(ChangeRun[RunRecord, Outcome]):
         self._alert = alert_of(parameters)
         self._approval_given = False
         self._coordination = Coordination(
-            lambda: self.record, parameters=parameters, now=runtime.clock.now
+            lambda: self.record, parameters=parameters, clock=runtime.clock
         )
 
     def _target(self) -> str:
@@ -138,7 +138,9 @@ class ChecklistRun(ChangeRun[RunRecord, Outcome]):
 
     def _conduct(self) -> None:
         self._enter(Phase.SCOPE)
-        assessment = assess(self._parameters, self._policy)
+        # A follow-up carries on its parent's kube-proxy restarts, wherever its parent's were.
+        follow_up = self._parameters.follow_up_of is not None
+        assessment = assess(self._parameters, self._policy, everywhere=follow_up)
         self.record.findings = list(assessment.findings)
         plan = assessment.plan
         self.record.record_plan(plan)

@@ -35,11 +35,17 @@ from flows.checklist.sharing import cause, left_to_owner, restarted_nodes, share
 from flows.incident import tasks as incident
 from flows.incident.records import Incident, JoinedAlert, coverage_of
 from flows.run_identity import as_utc
+from flows.runtime import Clock
 
 MANUAL_ALERT = "manual run"
 """The alert name a run started by hand joins an incident under."""
 COVERED_TIMEOUT_SECONDS = 30.0
 """How long the owner waits for the covered targets to work, after its own verification."""
+QUIET_SECONDS = 5.0
+"""After its change, the owner closes the incident once no alert has joined for this long."""
+LINGER_SECONDS = 60.0
+"""The longest the owner keeps its incident open after its change, answering late alerts."""
+LINGER_POLL_SECONDS = 1.0
 #: Outcomes after which every covered alert still firing gets its own run: the owner stopped
 #: only because its own alert resolved, while the others may still fire.
 HAND_OVER = frozenset({Outcome.ALERT_RESOLVED})
@@ -61,13 +67,14 @@ class Coordination:
         record: Callable[[], RunRecord],
         *,
         parameters: ChecklistParameters,
-        now: Callable[[], datetime],
+        clock: Clock,
     ) -> None:
         """Coordinate the run whose record `record` returns (the run may replace it), with
         `parameters`."""
         self._record_of = record
         self._parameters = parameters
-        self._now = now
+        self._clock = clock
+        self._now = clock.now
         self._owned: Incident | None = None
 
     @property
@@ -138,21 +145,75 @@ class Coordination:
         return any((a.fingerprint, as_utc(a.starts_at)) not in resolved for a in covered)
 
     def wind_up(self) -> None:
-        """Close the incident this run owns and answer for every alert that joined it."""
+        """Close the incident this run owns and answer for every alert that joined it.
+
+        After a change, alerts its cause raised keep arriving for a while (Alertmanager's
+        group waits): the incident stays open, and they are answered as they come, until none
+        has joined for `QUIET_SECONDS` (at most `LINGER_SECONDS`); then it closes, and the
+        joins that landed meanwhile are answered too.
+        """
         owned, record = self._owned, self._record
         if owned is None or record.incident is None:
             return
-        outcome = record.outcome_text
-        closed = incident.close(owned, outcome=outcome)
-        covered = [a for a in incident.joins(owned.owner_run_id) if not self._is_own(a)]
         changed = any(
             a.kind is RestartKubeProxyPod.kind and a.status is ActionStatus.DONE
             for a in record.actions
         )
-        resolved = incident.resolutions(covered) if covered else {}
-        checks = verify_covered(covered, COVERED_TIMEOUT_SECONDS) if changed and covered else {}
-        for alert in covered:
-            resolved_at = resolved.get((alert.fingerprint, as_utc(alert.starts_at)))
+        answered: set[tuple[str, datetime]] = set()
+        owed: list[tuple[JoinedAlert, CoveredAlert]] = []
+        if changed:
+            self._linger(answered, owed)
+        closed = incident.close(owned, outcome=record.outcome_text)
+        self._answer(self._fresh(answered), answered, owed, changed=changed)
+        incident.release(closed)
+        # Only now: runs started while the incident was open would join it again.
+        for alert, covered in owed:
+            covered.handled_by = incident.start_run(alert, idempotency_key=self._key_for(alert))
+
+    def _linger(
+        self,
+        answered: set[tuple[str, datetime]],
+        owed: list[tuple[JoinedAlert, CoveredAlert]],
+    ) -> None:
+        clock = self._clock
+        last = clock.monotonic()
+        deadline = last + LINGER_SECONDS
+        while clock.monotonic() < deadline:
+            fresh = self._fresh(answered)
+            if fresh:
+                self._answer(fresh, answered, owed, changed=True)
+                last = clock.monotonic()
+            elif clock.monotonic() - last >= QUIET_SECONDS:
+                return
+            else:
+                clock.sleep(LINGER_POLL_SECONDS)
+
+    def _fresh(self, answered: set[tuple[str, datetime]]) -> list[JoinedAlert]:
+        owned = self._owned
+        if owned is None:
+            return []
+        joins = incident.joins(owned.owner_run_id)
+        return [a for a in joins if not self._is_own(a) and _episode(a) not in answered]
+
+    def _answer(
+        self,
+        alerts: list[JoinedAlert],
+        answered: set[tuple[str, datetime]],
+        owed: list[tuple[JoinedAlert, CoveredAlert]],
+        *,
+        changed: bool,
+    ) -> None:
+        """Verify `alerts`' targets (after a change) and list each in the report; those still
+        failing go to `owed`: each gets its own run once the incident has closed."""
+        owned, record = self._owned, self._record
+        if not alerts or owned is None or record.incident is None:
+            return
+        outcome = record.outcome_text
+        resolved = incident.resolutions(alerts)
+        checks = verify_covered(alerts, COVERED_TIMEOUT_SECONDS) if changed else {}
+        for alert in alerts:
+            answered.add(_episode(alert))
+            resolved_at = resolved.get(_episode(alert))
             check = checks.get(alert.target)
             handled_by = owned.owner
             firing = resolved_at is None
@@ -161,19 +222,17 @@ class Coordination:
             # (those runs claim a new incident among themselves).
             failing = check is not None and not check.ok
             left = check is None and record.outcome in HAND_OVER
-            if firing and (failing or left):
-                handled_by = incident.start_run(alert, idempotency_key=self._key_for(alert))
-            record.incident.covered.append(
-                _covered(
-                    alert,
-                    check,
-                    changed=changed,
-                    outcome=outcome,
-                    handled_by=handled_by,
-                    resolved_at=resolved_at,
-                )
+            covered = _covered(
+                alert,
+                check,
+                changed=changed,
+                outcome=outcome,
+                handled_by=handled_by,
+                resolved_at=resolved_at,
             )
-        incident.release(closed)
+            record.incident.covered.append(covered)
+            if firing and (failing or left):
+                owed.append((alert, covered))
 
     def _joined_alert(self) -> JoinedAlert:
         parameters, record = self._parameters, self._record
@@ -204,6 +263,10 @@ class Coordination:
             return alert.idempotency_key
         owner = self._record.flow_run_id or ""
         return f"{alert.idempotency_key}/after-{owner[:8]}"
+
+
+def _episode(alert: JoinedAlert) -> tuple[str, datetime]:
+    return alert.fingerprint, as_utc(alert.starts_at)
 
 
 def _covered(

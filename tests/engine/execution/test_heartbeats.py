@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import sys
 import time
 import uuid
@@ -96,6 +98,30 @@ async def install(
     yield install
     for stored in await prefect_client.read_automations_by_name(AUTOMATION_NAME):
         await prefect_client.delete_automation(stored.id)
+
+
+_DEFINITION_IN_A_FRESH_PROCESS = """
+import json, uuid
+from engine.execution.heartbeats import _definition, unresponsive_run_automation
+automation = unresponsive_run_automation([uuid.UUID(int=7)], silent_seconds=120)
+print(json.dumps(_definition(automation), sort_keys=True))
+"""
+
+
+def test_engines_with_other_hash_seeds_see_the_same_automation_as_unchanged() -> None:
+    # A rewrite gives the trigger a new id and drops Prefect's watch of runs already silent.
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", _DEFINITION_IN_A_FRESH_PROCESS],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4", "5", "6")
+    }
+
+    assert len(seen) == 1
 
 
 async def test_installing_it_again_keeps_the_one_automation(

@@ -1,0 +1,1 @@
+"""Fault matrix: faults injected at precise points into the running engine, outcomes counted."""
