@@ -122,7 +122,7 @@ class ChangeLog:
                 self._record(Change(DELETE_POD, f"{namespace}/{name}"))
             return deleted
 
-        self._cluster.delete = delete  # type: ignore[method-assign]
+        self._cluster.delete = delete  # type: ignore[method-assign]  # wrapped to count changes
 
     def _wrap_writes(self) -> None:
         admission, store = self._cluster.admission, self._cluster.store
@@ -144,8 +144,8 @@ class ChangeLog:
                 self._record(Change(_WRITTEN[rt], target))
             return written
 
-        admission.admit = admitted  # type: ignore[method-assign]
-        store.replace = replaced  # type: ignore[method-assign]
+        admission.admit = admitted  # type: ignore[method-assign]  # wrapped to count changes
+        store.replace = replaced  # type: ignore[method-assign]  # wrapped to count changes
 
     def _wrap_exec(self) -> None:
         pod_exec, store = self._cluster.pod_exec, self._cluster.store
@@ -161,4 +161,4 @@ class ChangeLog:
                 self._record(Change(CONNTRACK_DELETE, f"{node}: {' '.join(command)}"))
             return result
 
-        pod_exec.run = exec_run  # type: ignore[method-assign]
+        pod_exec.run = exec_run  # type: ignore[method-assign]  # wrapped to count execs
