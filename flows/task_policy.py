@@ -11,7 +11,11 @@ from prefect.context import TaskRunContext
 
 from integrations.kubernetes import TransientKubeError
 
-TASK_RETRIES = 2
+TASK_RETRY_DELAYS_SECONDS = [10.0, 20.0, 40.0]
+"""Waits before each task retry: with the client's own retries inside every attempt, a step
+rides out about a minute and a half of API server outage (a control-plane restart, a
+leader election) before it fails."""
+TASK_RETRIES = len(TASK_RETRY_DELAYS_SECONDS)
 
 
 def retry_on_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:

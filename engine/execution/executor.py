@@ -12,7 +12,8 @@ any other claim is handed back (`_reopened`), and the run's final state restored
 names the engine that made it (host and process), which the run's state history shows.
 
 A run whose engine went away mid-run is rescheduled and claimed by a live replica, once
-(`engine.execution.takeover`).
+(`engine.execution.takeover`); so is a run whose thread here stopped because Prefect could not
+be reached, by this engine once Prefect answers again.
 
 One run per target: a run tagged ``target:<concurrency_key>`` is not claimed while another run
 with that tag is Pending, Running or Cancelling anywhere (`engine.execution.targets`, one API
@@ -49,7 +50,12 @@ from prefect.utilities.engine import propose_state
 
 from engine.execution.heartbeats import CRASH_MESSAGE_START, with_heartbeats
 from engine.execution.run_threads import flush_run_records, in_daemon_thread
-from engine.execution.takeover import Takeover, claim_message
+from engine.execution.takeover import (
+    Takeover,
+    claim_message,
+    prefect_unreachable,
+    reschedule_once,
+)
 from engine.execution.targets import TargetGate
 from flows.run_identity import target_key
 from flows.runtime import FlowRuntime, use_runtime
@@ -72,6 +78,12 @@ SHUTDOWN_MESSAGE = (
     f"{SHUTDOWN_MESSAGE_START}; it did not finish. Another replica of the engine takes it over; "
     "if none does, check the target, then start the deployment again from the Prefect UI."
 )
+#: How long a run stopped by a Prefect outage waits for Prefect to come back before it is left
+#: for another replica to take over (`WarmExecutor._run_again`).
+PREFECT_BACK_WITHIN_SECONDS = 300.0
+PREFECT_BACK_POLL_SECONDS = 2.0
+#: The server-side states of a run whose thread here has ended that nobody else will move on.
+UNFINISHED_HERE = frozenset({StateType.PENDING, StateType.RUNNING, StateType.CRASHED})
 #: How the messages of runs Crashed because their engine went away begin.
 ABANDONED = (CRASH_MESSAGE_START, SHUTDOWN_MESSAGE_START)
 
@@ -256,11 +268,22 @@ class WarmExecutor:
                 # Orchestration stopped the run (e.g. cancelled) or it suspended itself: both
                 # are states the server already holds; nothing is left running here.
                 logger.info("flow run %s left the engine: %s", flow_run.id, exc)
-            except Exception:
-                # The run's thread died outside the flow engine's own handling: say so on the
-                # run instead of leaving it Running with nobody executing it.
-                logger.exception("flow run %s failed in the executor", flow_run.id)
-                await self._mark_crashed(flow_run.id, "The runbook engine failed to run this flow.")
+            except Exception as error:
+                if prefect_unreachable(error):
+                    logger.warning(
+                        "flow run %s stopped: Prefect could not be reached (%s); it runs again "
+                        "from the top once Prefect answers",
+                        flow_run.id,
+                        type(error).__name__,
+                    )
+                    await self._run_again(flow_run.id)
+                else:
+                    # The run's thread died outside the flow engine's own handling: say so on
+                    # the run instead of leaving it Running with nobody executing it.
+                    logger.exception("flow run %s failed in the executor", flow_run.id)
+                    await self._mark_crashed(
+                        flow_run.id, "The runbook engine failed to run this flow."
+                    )
             finally:
                 self._claimed.discard(flow_run.id)
                 if target_key(flow_run.tags) is not None:
@@ -327,6 +350,34 @@ class WarmExecutor:
             if inspect.iscoroutine(outcome):
                 outcome = asyncio.run(outcome)
         return outcome if isinstance(outcome, State) else None
+
+    async def _run_again(self, flow_run_id: UUID) -> None:
+        """Reschedule a run whose execution here stopped because Prefect was unreachable.
+
+        Its thread has ended, so nothing runs it: once Prefect answers, the run goes back to
+        Scheduled (once, as a takeover does) and is claimed again; its steps are safe to run
+        from the top (finished ones come back from their persisted results, each change
+        re-observes first). A run Prefect holds as Paused or final is left as it is. Prefect
+        still away after `PREFECT_BACK_WITHIN_SECONDS`: the run is marked as its engine gone,
+        for another replica to take over.
+        """
+        client = self._require_client()
+        deadline = time.monotonic() + PREFECT_BACK_WITHIN_SECONDS
+        while not self._stopping and time.monotonic() < deadline:
+            try:
+                flow_run = await client.read_flow_run(flow_run_id)
+                if flow_run.state is None or flow_run.state.type not in UNFINISHED_HERE:
+                    return
+                why = (
+                    f"Prefect could not be reached while engine {ENGINE_NAME} ran this run; "
+                    "it runs again from the top (finished steps are not repeated)"
+                )
+                if await reschedule_once(client, flow_run, engine=ENGINE_NAME, why=why):
+                    self._wake.set()
+                return
+            except httpx.HTTPError:
+                await asyncio.sleep(PREFECT_BACK_POLL_SECONDS)
+        await self._mark_crashed(flow_run_id, SHUTDOWN_MESSAGE)
 
     async def _mark_crashed(self, flow_run_id: UUID, message: str) -> None:
         try:

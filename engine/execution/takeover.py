@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas import OrchestrationResult
 from prefect.client.schemas.filters import (
@@ -47,6 +48,7 @@ TAKEOVER_WITHIN = timedelta(minutes=15)
 RESCHEDULED = "Rescheduled"
 CLAIMED_BY = "Claimed by engine "
 _CONFLICT = 409
+_TOO_MANY = 429
 
 
 def find_abandoned_filter(deployment_ids: Iterable[UUID], *, now: datetime) -> FlowRunFilter:
@@ -129,29 +131,59 @@ class Takeover:
         return rescheduled
 
     async def _reschedule(self, client: PrefectClient, flow_run: FlowRun) -> bool:
-        try:
-            await client.create_flow_run_input(flow_run.id, key=TAKEOVER_KEY, value=self._engine)
-        except PrefectHTTPStatusError as error:
-            if error.response.status_code != _CONFLICT:
-                raise
-            logger.debug("flow run %s was taken over before (or elsewhere)", flow_run.id)
-            return False
         crashed = flow_run.state.message if flow_run.state else None
-        # Forced: Prefect's rules for leaving a terminal state forget the approval gates the
-        # run passed, and its re-run would ask again for what was already answered.
-        result: OrchestrationResult[Any] = await client.set_flow_run_state(
-            flow_run.id,
-            Scheduled(
-                name=RESCHEDULED,
-                message=f"Taken over by engine {self._engine} after: {crashed}",
-            ),
-            force=True,
-        )
-        if result.status is not SetStateStatus.ACCEPT or result.state is None:
-            logger.warning("could not reschedule abandoned flow run %s: %s", flow_run.id, result)
+        if not await reschedule_once(
+            client,
+            flow_run,
+            engine=self._engine,
+            why=f"Taken over by engine {self._engine} after: {crashed}",
+        ):
             return False
         logger.warning(
             "flow run %s was abandoned by its engine (%s); taking it over", flow_run.id, crashed
         )
-        flow_run.state = result.state
         return True
+
+
+async def reschedule_once(
+    client: PrefectClient, flow_run: FlowRun, *, engine: str, why: str
+) -> bool:
+    """Put `flow_run` back to Scheduled for a claim, unless it was put back before (by anyone).
+
+    Decided by a flow-run input only one caller can create, so a run is rescheduled at most
+    once whichever replica, or whichever of the engine's paths, asks. Returns whether this call
+    did it (`flow_run.state` is then the new state).
+    """
+    try:
+        await client.create_flow_run_input(flow_run.id, key=TAKEOVER_KEY, value=engine)
+    except PrefectHTTPStatusError as error:
+        if error.response.status_code != _CONFLICT:
+            raise
+        logger.debug("flow run %s was taken over before (or elsewhere)", flow_run.id)
+        return False
+    # Forced: Prefect's rules for leaving a terminal state forget the approval gates the run
+    # passed, and its re-run would ask again for what was already answered.
+    result: OrchestrationResult[Any] = await client.set_flow_run_state(
+        flow_run.id, Scheduled(name=RESCHEDULED, message=why), force=True
+    )
+    if result.status is not SetStateStatus.ACCEPT or result.state is None:
+        logger.warning("could not reschedule flow run %s: %s", flow_run.id, result)
+        return False
+    flow_run.state = result.state
+    return True
+
+
+def prefect_unreachable(error: BaseException) -> bool:
+    """Whether `error` (or an error it came from) says Prefect could not be reached or could not
+    answer (a refused or reset connection, a timeout, a 5xx or a 429): not a bug of the run."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, httpx.TransportError):
+            return True
+        if isinstance(current, httpx.HTTPStatusError):
+            status = current.response.status_code
+            return status >= 500 or status == _TOO_MANY
+        current = current.__cause__ or current.__context__
+    return False

@@ -4,10 +4,12 @@ The parent says what the run is about and where it stands (updated in place); it
 the approval request with Approve and Reject buttons (`engine.approvals.slack` takes the
 presses), the answer, each step as it is done, and the outcome with a link to the report.
 
-Only the request is posted while the run waits on it: if Slack refuses it, the run fails rather
-than wait for an answer nobody was asked for. Everything else goes out in the background, in
-order per run (`Lanes`), through the client's retries (rate limits wait as long as Slack says):
-it never blocks or fails the run, and what Slack still refuses is logged once, with the fix.
+Only the request is posted while the run waits on it: if Slack refuses it (the token or the
+channel), the run fails rather than wait for an answer nobody was asked for; if Slack cannot be
+reached, the request waits in the Prefect UI and goes to Slack once Slack answers. Everything
+else goes out in the background, in order per run (`Lanes`), through the client's retries (rate
+limits wait as long as Slack says): it never blocks or fails the run, and what Slack still
+refuses is logged once, with the fix.
 A run that neither asks nor changes anything (nothing to do, a dry run) stays out of Slack.
 
 Where the parent and each request were posted is kept with the flow run in Prefect, so a run
@@ -20,7 +22,9 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from uuid import UUID
 
 import httpx
@@ -34,7 +38,7 @@ from flows.approval.models import (
     StepNote,
 )
 from flows.approval.notifier import LogNotifier
-from flows.approval.store import keep_once, read_kept
+from flows.approval.store import decided_key, keep_once, read_kept
 from flows.approval.wording import approvers_text, decision_text
 from integrations.slack import (
     ApprovalMessage,
@@ -43,6 +47,7 @@ from integrations.slack import (
     ParentMessage,
     SlackChannel,
     SlackError,
+    SlackUnavailableError,
     approval_blocks,
     decided_blocks,
     line_blocks,
@@ -59,6 +64,8 @@ THREAD_KEY = "slack-thread"
 
 #: How long a request waits for the run's earlier lines to go out first (they keep order).
 SETTLE_SECONDS = 30.0
+#: How often a request Slack could not take is tried again while it waits for an answer.
+REPOST_SECONDS = 30.0
 
 
 def message_key(gate: str) -> str:
@@ -136,6 +143,8 @@ class SlackNotifier:
         ui_url: str | None = None,
         default_approvers: tuple[str, ...] = (),
         settle_seconds: float = SETTLE_SECONDS,
+        repost_seconds: float = REPOST_SECONDS,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """Post to `channel`; link each run in the Prefect UI at `ui_url`.
 
@@ -145,11 +154,15 @@ class SlackNotifier:
             default_approvers: The engine's approvers (user and group IDs), named in requests
                 whose runbook names none.
             settle_seconds: How long a request waits for the run's earlier lines.
+            repost_seconds: How often a request Slack could not take is tried again.
+            now: The clock requests' deadlines are read on.
         """
         self._channel = channel
         self._ui_url = ui_url
         self._default_approvers = default_approvers
         self._settle = settle_seconds
+        self._repost = repost_seconds
+        self._now = now
         self._log = LogNotifier()
         self._lanes = Lanes("slack")
         self._lock = threading.Lock()
@@ -162,12 +175,29 @@ class SlackNotifier:
     def approval_requested(self, run: RunSubject, request: ApprovalRequest) -> None:
         """Post the request with its buttons in the run's thread (opening it if need be).
 
+        Slack unreachable (after the client's retries): the request waits in the Prefect UI,
+        and is posted in the background once Slack answers.
+
         Raises:
-            SlackError: Slack did not take it (after the client's retries); the flow fails
-                rather than wait for an answer nobody was asked for.
+            SlackRejectedError: Slack refused it (the token, the channel): the flow fails,
+                naming the fix, rather than wait for an answer nobody was asked for.
         """
         self._log.approval_requested(run, request)
         self._lanes.wait(run.flow_run_id, self._settle)
+        try:
+            self._post_request(run, request)
+        except SlackUnavailableError as error:
+            logger.error(
+                "Slack could not be reached to ask for approval of flow run %s (%s): the "
+                "request waits in the Prefect UI (%s) and is posted to Slack once Slack "
+                "answers, until its deadline",
+                run.flow_run_id,
+                error,
+                run_url(self._ui_url, run.flow_run_id) or "the run's page, Resume",
+            )
+            self._lanes.submit(run.flow_run_id, lambda: self._post_when_back(run, request))
+
+    def _post_request(self, run: RunSubject, request: ApprovalRequest) -> None:
         waiting = f"Waiting for approval until {slack_date(request.deadline)}: {request.title}"
         parent, opened = self._parent(run, status=waiting)
         message = approval_message(
@@ -178,6 +208,26 @@ class SlackNotifier:
         keep_once(UUID(request.flow_run_id), message_key(request.gate), kept)
         if not opened:
             self._later(run, "mark the run as waiting", lambda: self._status(run, parent, waiting))
+
+    def _post_when_back(self, run: RunSubject, request: ApprovalRequest) -> None:
+        """Try the request again every `self._repost` seconds while it waits for an answer."""
+        flow_run_id = UUID(request.flow_run_id)
+        while True:
+            left = (request.deadline - self._now()).total_seconds()
+            if left <= 0:
+                return
+            time.sleep(min(self._repost, left))
+            try:
+                if read_kept(flow_run_id, decided_key(request.gate)) is not None:
+                    return  # answered in the Prefect UI meanwhile
+                self._post_request(run, request)
+            except SlackUnavailableError:
+                continue
+            except (SlackError, httpx.HTTPError) as error:
+                self._failed(run, "post the approval request", error)
+                return
+            logger.info("approval request of flow run %s posted to Slack", run.flow_run_id)
+            return
 
     def approval_updated(self, run: RunSubject, request: ApprovalRequest) -> None:
         """Rewrite the waiting request's message in place (its buttons stay)."""

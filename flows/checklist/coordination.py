@@ -210,10 +210,20 @@ class Coordination:
             return
         outcome = record.outcome_text
         resolved = incident.resolutions(alerts)
-        checks = verify_covered(alerts, COVERED_TIMEOUT_SECONDS) if changed else {}
+        # A node this run's budget deferred is the follow-up's to restart: waiting for it to
+        # work, or starting the alert's own run for it, would only race the follow-up.
+        follow_up = record.follow_up
+        deferred = set(record.deferred_nodes) if follow_up else set()
+        checked = [a for a in alerts if a.target not in deferred]
+        checks = verify_covered(checked, COVERED_TIMEOUT_SECONDS) if changed and checked else {}
         for alert in alerts:
             answered.add(_episode(alert))
             resolved_at = resolved.get(_episode(alert))
+            if follow_up and alert.target in deferred:
+                record.incident.covered.append(
+                    _handed_on(alert, follow_up=follow_up, resolved_at=resolved_at)
+                )
+                continue
             check = checks.get(alert.target)
             handled_by = owned.owner
             firing = resolved_at is None
@@ -295,4 +305,19 @@ def _covered(
         verified=check.ok if check is not None else None,
         resolved_at=resolved_at,
         handled_by=handled_by,
+    )
+
+
+def _handed_on(alert: JoinedAlert, *, follow_up: str, resolved_at: datetime | None) -> CoveredAlert:
+    return CoveredAlert(
+        alertname=alert.alertname,
+        fingerprint=alert.fingerprint,
+        target=alert.target,
+        fired_at=alert.starts_at,
+        joined_at=alert.joined_at,
+        via=alert.run_name or alert.run_id or "alert",
+        verification=f"deferred by this run's restart budget to follow-up run {follow_up}",
+        verified=None,
+        resolved_at=resolved_at,
+        handled_by=follow_up,
     )

@@ -51,7 +51,12 @@ from flows.checklist.verification import (
 from flows.run_guard import ensure_run_active
 from flows.run_identity import FOLLOW_UP_OF_TAG, follow_up_tags
 from flows.runtime import AlertRef, AlertStatus, FlowRuntime, current_runtime
-from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
+from flows.task_policy import (
+    TASK_RETRIES,
+    TASK_RETRY_DELAYS_SECONDS,
+    retry_on_transient,
+    run_scoped_key,
+)
 from runbooks.approval import ApprovalPolicy
 
 NO_ALERTMANAGER = "unavailable: no Alertmanager URL configured (RUNBOOKS_ALERTMANAGER_URL)"
@@ -131,6 +136,7 @@ def waiting(runtime: FlowRuntime, timeout_seconds: float) -> Waiting:
     persist_result=True,
     cache_key_fn=_assessment_key,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def assess(
@@ -179,6 +185,7 @@ def _recheck_scope(action: Mutation) -> tuple[Part, frozenset[str]]:
     persist_result=True,
     cache_key_fn=_mutation_key,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def perform(
@@ -215,6 +222,7 @@ def perform(
     name="wait-for-kube-proxy",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def await_kube_proxy(replaced: dict[str, str], timeout_seconds: float) -> str:
@@ -228,6 +236,7 @@ def await_kube_proxy(replaced: dict[str, str], timeout_seconds: float) -> str:
     name="verify-endpoints",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def check_endpoints(namespace: str, service: str, timeout_seconds: float) -> str:
@@ -241,6 +250,7 @@ def check_endpoints(namespace: str, service: str, timeout_seconds: float) -> str
     name="verify-target-port",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def check_target_port(namespace: str, service: str, port: int, timeout_seconds: float) -> str:
@@ -256,6 +266,7 @@ def check_target_port(namespace: str, service: str, port: int, timeout_seconds: 
     name="verify-connectivity",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def check_connectivity(namespace: str, service: str, port: int, timeout_seconds: float) -> str:
@@ -271,6 +282,7 @@ def check_connectivity(namespace: str, service: str, port: int, timeout_seconds:
     name="verify-kube-proxy",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def check_kube_proxy(restarted: tuple[str, ...], timeout_seconds: float) -> str:
@@ -340,6 +352,7 @@ def _follow_up_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     persist_result=True,
     cache_key_fn=_follow_up_key,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def start_follow_up(parameters: dict[str, Any], *, parent: str) -> str:
@@ -371,6 +384,7 @@ def start_follow_up(parameters: dict[str, Any], *, parent: str) -> str:
     name="remove-emergency-service",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def remove_emergency(namespace: str, name: str) -> str:

@@ -19,7 +19,12 @@ from flows.conntrack.observe import TargetNotFoundError, observe
 from flows.conntrack.plan import CleanupPlan, Deletion, NoCleanup, Target, plan_cleanup
 from flows.run_guard import ensure_run_active
 from flows.runtime import current_runtime
-from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
+from flows.task_policy import (
+    TASK_RETRIES,
+    TASK_RETRY_DELAYS_SECONDS,
+    retry_on_transient,
+    run_scoped_key,
+)
 
 FLOW_KEY = "conntrack-cleanup"
 
@@ -46,6 +51,7 @@ def _node_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     persist_result=True,
     cache_key_fn=_assessment_key,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def assess_cleanup(target: Target) -> Assessment:
@@ -65,6 +71,7 @@ def assess_cleanup(target: Target) -> Assessment:
     persist_result=True,
     cache_key_fn=_node_key,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def clean_node(node: str, *, pod: str, deletions: tuple[Deletion, ...], flush: bool) -> NodeCleanup:

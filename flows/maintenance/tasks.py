@@ -19,7 +19,7 @@ from flows.maintenance.observe import Snapshot, take_snapshot
 from flows.maintenance.report import render_backup_report
 from flows.maintenance.retention import Deletion
 from flows.runtime import current_runtime
-from flows.task_policy import TASK_RETRIES, retry_on_transient
+from flows.task_policy import TASK_RETRIES, TASK_RETRY_DELAYS_SECONDS, retry_on_transient
 
 
 class BackupNotConfiguredError(RuntimeError):
@@ -30,6 +30,7 @@ class BackupNotConfiguredError(RuntimeError):
     name="read-cluster",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def read_cluster(*, conntrack: bool = False, config_map: bool = False) -> Snapshot:
@@ -42,6 +43,7 @@ def read_cluster(*, conntrack: bool = False, config_map: bool = False) -> Snapsh
     name="read-endpoints",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def read_endpoints() -> list[dict[str, Any]]:

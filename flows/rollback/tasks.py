@@ -16,6 +16,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
+from prefect.runtime import flow_run
 
 from flows.rollback.act import Change, apply_template
 from flows.rollback.backup import backup_markdown
@@ -24,7 +25,12 @@ from flows.rollback.observe import observe_kube_proxy, observe_rollout
 from flows.rollback.plan import NoRollback, RollbackPlan, plan_rollback
 from flows.rollback.rollout import Progress, RolloutVerdict
 from flows.runtime import current_runtime
-from flows.task_policy import TASK_RETRIES, retry_on_transient, run_scoped_key
+from flows.task_policy import (
+    TASK_RETRIES,
+    TASK_RETRY_DELAYS_SECONDS,
+    retry_on_transient,
+    run_scoped_key,
+)
 
 FLOW_KEY = "kube-proxy-rollback"
 
@@ -54,6 +60,7 @@ def _change_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     persist_result=True,
     cache_key_fn=_assessment_key,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def assess_rollback(to_revision: int | None) -> Assessment:
@@ -84,6 +91,7 @@ def assess_rollback(to_revision: int | None) -> Assessment:
     persist_result=True,
     cache_key_fn=_change_key,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def change_template(
@@ -98,13 +106,20 @@ def change_template(
         label: The template in words, for the record (e.g. ``revision 3``).
     """
     with current_runtime().kube_factory() as kube:
-        return apply_template(kube, template, expected=expected, label=label)
+        return apply_template(
+            kube,
+            template,
+            expected=expected,
+            label=label,
+            applied_by=f"{flow_run.get_id()}/{step}",
+        )
 
 
 @task(
     name="watch-rollout",
     cache_policy=NO_CACHE,
     retries=TASK_RETRIES,
+    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
     retry_condition_fn=retry_on_transient,
 )
 def watch_rollout(images: tuple[str, ...], timeout_seconds: float) -> RolloutVerdict:

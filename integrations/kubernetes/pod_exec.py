@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL
 
 from integrations.kubernetes.errors import PermanentKubeError, TransientKubeError
+from integrations.kubernetes.retry import RetryPolicy, call_with_retries
 from integrations.kubernetes.translation import CLIENT_ERRORS, translate_client_error
 
 
@@ -72,8 +74,13 @@ def run_in_pod(
     container: str | None,
     request_timeout_seconds: float,
     exec_timeout_seconds: float,
+    retry_policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ExecResult:
-    """Run `command` in a pod and wait for it to end (not retried: a command may not be idempotent).
+    """Run `command` in a pod and wait for it to end.
+
+    A refused handshake (429, 5xx, a refused connection) is retried under `retry_policy`: the
+    command never started. Nothing else is: a command may not be idempotent.
 
     Raises:
         TransientKubeError: The connection failed or the command outlived its timeout.
@@ -82,26 +89,60 @@ def run_in_pod(
     # `stream` swaps the ApiClient's transport while it runs, so an exec gets a client of its
     # own; sharing one would send concurrent ordinary calls down the websocket path.
     with client.ApiClient(configuration) as api_client:
-        try:
-            session = stream(
-                client.CoreV1Api(api_client).connect_get_namespaced_pod_exec,
+        session = call_with_retries(
+            lambda: _open(
+                api_client,
                 name,
                 namespace,
-                command=list(command),
+                command,
                 container=container,
-                stdin=False,
-                stdout=True,
-                stderr=True,
-                tty=False,
-                _preload_content=False,
-                _request_timeout=request_timeout_seconds,
-            )
-        except CLIENT_ERRORS as error:
-            raise translate_client_error(error, now=datetime.now(UTC)) from error
+                request_timeout_seconds=request_timeout_seconds,
+            ),
+            retry_policy,
+            sleep=sleep,
+            safe_to_repeat=never_started,
+        )
         return _collect(session, timeout=exec_timeout_seconds)
 
 
-# `session` is the client's WSClient, whose methods are unannotated.
+def never_started(error: TransientKubeError) -> bool:
+    """Whether a failed exec handshake surely left the command unstarted.
+
+    An answered handshake (429, 5xx) or a refused connection did; a timeout or a reset may
+    have come after the API server started the command, so it is not repeated.
+    """
+    return error.status is not None or "Connection refused" in str(error)
+
+
+# The session is the client's WSClient, whose methods are unannotated.
+def _open(
+    api_client: client.ApiClient,
+    name: str,
+    namespace: str,
+    command: Sequence[str],
+    *,
+    container: str | None,
+    request_timeout_seconds: float,
+) -> Any:
+    """Open the exec websocket; the command starts once the handshake is accepted."""
+    try:
+        return stream(
+            client.CoreV1Api(api_client).connect_get_namespaced_pod_exec,
+            name,
+            namespace,
+            command=list(command),
+            container=container,
+            stdin=False,
+            stdout=True,
+            stderr=True,
+            tty=False,
+            _preload_content=False,
+            _request_timeout=request_timeout_seconds,
+        )
+    except CLIENT_ERRORS as error:
+        raise translate_client_error(error, now=datetime.now(UTC)) from error
+
+
 def _collect(session: Any, *, timeout: float) -> ExecResult:
     try:
         session.run_forever(timeout=timeout)

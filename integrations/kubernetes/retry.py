@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_before_delay,
     wait_random_exponential,
@@ -78,6 +78,7 @@ def call_with_retries(
     policy: RetryPolicy,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    safe_to_repeat: Callable[[TransientKubeError], bool] = lambda _: True,
 ) -> T:
     """Run `operation`, retrying it on `TransientKubeError` as `policy` allows.
 
@@ -87,9 +88,13 @@ def call_with_retries(
         operation: The call to make; it must raise the adapter's own errors.
         policy: Attempts, total time and backoff bounds.
         sleep: How to wait between attempts (tests pass a recorder).
+        safe_to_repeat: Whether a transient failure left nothing done that a repeat would do
+            twice (every failure, for requests the API server makes idempotent).
     """
     retrying = Retrying(
-        retry=retry_if_exception_type(TransientKubeError),
+        retry=retry_if_exception(
+            lambda error: isinstance(error, TransientKubeError) and safe_to_repeat(error)
+        ),
         stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_total_seconds),
         wait=wait_honouring_retry_after(policy),
         sleep=sleep,

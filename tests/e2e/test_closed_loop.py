@@ -16,12 +16,13 @@ from engine.commands.drill import drill
 from engine.commands.drill_timeline import DrillFacts, judge
 from engine.commands.stack import DrillStack, StackOptions
 
-#: Each drill waits at most this long; the slowest (the rollout) closes in about 80 s.
-DRILL_TIMEOUT = 150.0
+#: Each drill waits at most this long; the slowest (the rollout) closes in about 80 s on a quiet
+#: machine, and the suite runs beside other tests.
+DRILL_TIMEOUT = 240.0
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.timeout(420),
+    pytest.mark.timeout(600),
     pytest.mark.skipif(
         shutil.which("prometheus") is None
         or not (shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")),

@@ -110,7 +110,7 @@ class PodOperations(KubeBase):
         container: str | None = None,
         timeout_seconds: float | None = None,
     ) -> ExecResult:
-        """Run `command` in a pod; never retried, since a command may not be idempotent.
+        """Run `command` in a pod: a refused handshake is retried, a started command never is.
 
         A non-zero exit is a result, not an error: check ``result.exit_code``.
         """
@@ -122,6 +122,7 @@ class PodOperations(KubeBase):
             container=container,
             request_timeout_seconds=self._call.request_timeout_seconds,
             exec_timeout_seconds=timeout_seconds or self._exec_timeout_seconds,
+            retry_policy=self._call.retry_policy,
         )
 
     def get_node(self, name: str) -> Node:

@@ -19,12 +19,13 @@ import httpx
 import pytest
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.client.schemas.objects import StateType
 from prefect.flows import Flow
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from engine.approvals.slack import SlackActions
-from flows.approval.slack import SlackNotifier
+from flows.approval.slack import REPOST_SECONDS, SlackNotifier
 from flows.rollback.flow import kube_proxy_rollback
 from flows.rollback.report import report_key
 from integrations.slack import SlackChannel, SlackCredentials
@@ -119,6 +120,7 @@ async def open_desk(
             flow: Flow[..., Any],
             report_key_of: Callable[[str], str],
             scenario: str = "healthy",
+            repost_seconds: float = REPOST_SECONDS,
         ) -> SlackDesk:
             credentials = SlackCredentials(
                 bot_token="xoxb-test",
@@ -127,7 +129,12 @@ async def open_desk(
                 api_url=slack.base_url,
             )
             channel = SlackChannel(credentials.get_client(), credentials.channel)
-            notifier = SlackNotifier(channel, ui_url=UI, default_approvers=("U0123ABCD", "U0TWO"))
+            notifier = SlackNotifier(
+                channel,
+                ui_url=UI,
+                default_approvers=("U0123ABCD", "U0TWO"),
+                repost_seconds=repost_seconds,
+            )
             clock = Skew()
             actions = SlackActions(
                 signing_secret=SIGNING_SECRET,
@@ -353,6 +360,42 @@ async def test_a_request_slack_refuses_fails_the_run_with_the_fix(desk: SlackDes
     assert done.is_failed(), done
     assert "not_in_channel" in (done.message or "")
     assert "invite the app to the channel" in (done.message or "")
+
+
+async def test_slack_down_for_the_whole_approval_leaves_the_request_to_the_prefect_ui(
+    desk: SlackDesk,
+) -> None:
+    desk.slack.fail_next("chat.postMessage", "service_unavailable", status=503, times=1_000_000)
+
+    run_id = await desk.engine.start_run()
+    waiting = await desk.engine.wait_for(run_id, paused=True)
+    await desk.engine.answer(run_id, approve=True, by="alice", reason="Slack is down")
+    done = await desk.engine.wait_for(run_id)
+
+    assert waiting.type is StateType.PAUSED, waiting
+    assert done.name == "RolledBack", done
+    assert desk.slack.messages(CHANNEL) == []
+
+
+async def test_a_request_slack_could_not_take_is_posted_once_slack_is_back(
+    open_desk: Callable[..., Any], rollback_deployment: UUID
+) -> None:
+    desk: SlackDesk = await open_desk(
+        rollback_deployment,
+        flow=kube_proxy_rollback,
+        report_key_of=report_key,
+        scenario="bad-kube-proxy-rollout",
+        repost_seconds=1.0,
+    )
+    # The first post and both of the client's retries fail; then Slack is back.
+    desk.slack.fail_next("chat.postMessage", "service_unavailable", status=503, times=3)
+
+    run_id, posted = await waiting_run(desk)
+    await desk.press(posted, "approve")
+    done = await desk.engine.wait_for(run_id)
+
+    assert posted.body["text"] == "Roll kube-proxy back from revision 2 to 1"
+    assert done.name == "RolledBack", done
 
 
 async def test_slack_rate_limiting_the_thread_delays_its_lines_not_the_run(

@@ -14,13 +14,18 @@ from pathlib import Path
 from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterIdempotencyKey
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterIdempotencyKey,
+    FlowRunFilterTags,
+)
 from prefect.client.schemas.objects import State, StateType
 from prefect.input.run_input import keyset_from_paused_state
 
 from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.handoff import RunRequest
 from flows.approval import ApprovalRequest
+from flows.run_identity import FINGERPRINT_TAG
 from simcluster import manifests
 from simcluster.cluster import SimCluster
 from tests.flows.checklist_engine import (
@@ -310,6 +315,43 @@ async def test_two_nodes_alerts_at_once_are_one_incident_restarting_both_nodes_o
     assert names[0] == "JoinedIncident", states
     assert names[1] in ("Recovered", "PartiallyMitigated"), states
     assert kube_proxy_deletions(cluster) == len(nodes) == 2
+
+
+async def test_a_node_the_owners_budget_defers_is_left_to_its_follow_up_run(
+    launch: Launch, prefect_client: PrefectClient
+) -> None:
+    engine = await launch("kube-proxy-down")
+    cluster = engine.sim.cluster
+    nodes = sorted(crash_looping_nodes(cluster))
+    alerts = {node: alert("KubeProxyNodeDown", f"deferred/{node}") for node in nodes}
+    runs = [
+        await engine.start_alert_run(
+            alerts[node],
+            runbook="kube-proxy-node-down",
+            labels={"node": node},
+            scope="node",
+            instance=node,
+            auto_approve=True,
+            # One restart per run: the owner defers the other node to a follow-up.
+            kube_proxy_restart_budget_fraction=0.01,
+            kube_proxy_restart_hourly_budget_fraction=1.0,
+        )
+        for node in nodes
+    ]
+
+    states = await settled(engine, runs)
+    await _until_healed(cluster, within=120)
+
+    [owner] = [run for run, state in states.items() if state.name == "PartiallyMitigated"]
+    report = await engine.report(owner)
+    assert "deferred by this run's restart budget to follow-up run" in report
+    tags = [FINGERPRINT_TAG + a.fingerprint for a in alerts.values()]
+    created = await prefect_client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(any_=tags))
+    )
+    # The two alerts' runs and the follow-up: no run of its own for the deferred node's alert.
+    assert len(created) == 3, [(r.name, r.idempotency_key) for r in created]
+    assert kube_proxy_deletions(cluster) == 2
 
 
 async def _until_healed(cluster: SimCluster, *, within: float) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from integrations.kubernetes import Kube, NotFound
+from integrations.kubernetes import Kube, NotFound, TransientKubeError
+from integrations.kubernetes.pod_exec import never_started
 from integrations.kubernetes.views import Pod
+from simcluster.server import SimServer
 
 
 @pytest.fixture
@@ -46,3 +50,50 @@ def test_a_missing_executable_exits_127(admin_kube: Kube, kube_proxy_pod: Pod) -
 def test_exec_in_a_missing_pod_is_not_found(admin_kube: Kube) -> None:
     with pytest.raises(NotFound):
         admin_kube.exec_in_pod("kube-proxy-gone", "kube-system", ["conntrack", "-L"])
+
+
+def _seed_failing_first_draw_only(rate: float) -> int:
+    """A seed whose first draw is under `rate` (refused) and whose second is not (served)."""
+    for seed in range(1000):
+        draws = random.Random(seed)
+        if draws.random() < rate <= draws.random():
+            return seed
+    raise AssertionError("no such seed below 1000")
+
+
+@pytest.mark.parametrize(
+    ("throttle_rate", "error_rate"), [(0.5, 0.0), (0.0, 0.5)], ids=["429", "500"]
+)
+def test_a_refused_handshake_is_retried_and_the_command_runs_once(
+    sim: SimServer,
+    admin_kube: Kube,
+    kube_proxy_pod: Pod,
+    throttle_rate: float,
+    error_rate: float,
+) -> None:
+    faults = sim.cluster.api_faults
+    faults.resources = frozenset({"pods/exec"})
+    faults.seed = _seed_failing_first_draw_only(0.5)
+    faults.retry_after_seconds = 0
+    faults.throttle_rate, faults.error_rate = throttle_rate, error_rate
+
+    result = admin_kube.exec_in_pod(kube_proxy_pod.meta.name, "kube-system", ["conntrack", "-L"])
+
+    assert result.exit_code == 0
+    assert sim.cluster.requests.total(verb="create", resource="pods/exec") == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "repeat"),
+    [
+        (TransientKubeError("Handshake status 429", status=429), True),
+        (TransientKubeError("Handshake status 503", status=503), True),
+        (TransientKubeError("[Errno 111] Connection refused"), True),
+        (TransientKubeError("The read operation timed out", reason="Timeout"), False),
+        (TransientKubeError("exec stream failed: Connection reset by peer"), False),
+    ],
+)
+def test_only_a_handshake_that_surely_did_not_start_the_command_is_repeated(
+    error: TransientKubeError, repeat: bool
+) -> None:
+    assert never_started(error) is repeat
