@@ -120,6 +120,7 @@ async def test_a_run_abandoned_by_another_engine_is_taken_over_once_by_a_live_on
         (ANOTHER_ENGINE, "The runbook engine failed to run this flow."),  # a bug, not a death
         (ANOTHER_ENGINE, "Crashed by hand"),
     ],
+    ids=["this-engine-alive", "another-engine-bug", "by-hand"],
 )
 async def test_a_crashed_run_is_left_to_a_human_unless_another_engine_went_away(
     claimed_by: str,
