@@ -33,6 +33,7 @@ from flows.checklist.tasks import (
     alert_status,
     assess,
     await_kube_proxy,
+    guarding_alert,
     perform,
     remove_emergency,
     start_follow_up,
@@ -269,7 +270,8 @@ class ChecklistRun(ChangeRun[RunRecord, Outcome]):
         )
 
     def _alert_resolved(self) -> bool:
-        resolved = self._alert is not None and alert_status(self._alert) is AlertStatus.RESOLVED
+        guarding = guarding_alert(self._parameters)
+        resolved = guarding is not None and alert_status(guarding) is AlertStatus.RESOLVED
         # An incident's owner stops for its own alert only once every alert it answers for has.
         return resolved and not self._coordination.others_firing()
 

@@ -60,10 +60,14 @@ def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     )
 
 
-def _restart_order(pod: KubeProxyPod) -> tuple[int, tuple[tuple[int, int | str], ...]]:
-    # Pods that serve nothing go first; Ready ones with log errors only after them.
+def _restart_order(
+    pod: KubeProxyPod, *, own_node: str | None
+) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
+    # The node the run's alert is about goes first, so a budget that defers nodes never defers
+    # the one the run verifies; then pods that serve nothing; Ready ones with log errors last.
+    own = 0 if own_node is not None and pod.node_name == own_node else 1
     serving = 0 if kube_proxy_crash_looping(pod) or not pod.ready else 1
-    return (serving, natural_key(pod.node_name or ""))
+    return (own, serving, natural_key(pod.node_name or ""))
 
 
 def plan_kube_proxy_restarts(
@@ -90,7 +94,9 @@ def plan_kube_proxy_restarts(
             continue
         else:
             candidates.append(pod)
-    candidates.sort(key=_restart_order)
+    target = observation.target_node
+    own_node = target.name if target is not None else None
+    candidates.sort(key=lambda pod: _restart_order(pod, own_node=own_node))
     budgets = kube_proxy_budget(observation, parameters)
     budget = budgets.this_run
     wave_size = max(1, min(parameters.kube_proxy_restart_parallelism, budget))

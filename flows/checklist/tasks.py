@@ -120,6 +120,16 @@ def alert_of(parameters: ChecklistParameters) -> AlertRef | None:
     )
 
 
+def guarding_alert(parameters: ChecklistParameters) -> AlertRef | None:
+    """The alert whose resolving stops the run's changes: its own, but none for a follow-up.
+
+    A follow-up restarts the nodes its parent's budget deferred: its parent's alert (about
+    the parent's node, already restarted) resolving says nothing about them, and each restart
+    re-observes its pod first anyway.
+    """
+    return None if parameters.follow_up_of is not None else alert_of(parameters)
+
+
 def waiting(runtime: FlowRuntime, timeout_seconds: float) -> Waiting:
     """How the steps wait, on the runtime's clock."""
     clock = runtime.clock
@@ -197,7 +207,7 @@ def perform(
     own alert resolving does not stop it.
     """
     runtime = current_runtime()
-    alert = alert_of(parameters)
+    alert = guarding_alert(parameters)
     resolved = alert is not None and runtime.alerts.status(alert) is AlertStatus.RESOLVED
     if resolved and not others_firing:
         return StepResult(

@@ -311,7 +311,8 @@ def test_scripts_test_runs_every_check_with_the_uv_the_bootstrap_installed(
         "own-uv run --frozen ruff format --check . UV_PYTHON_DOWNLOADS=never",
         "own-uv run --frozen mypy UV_PYTHON_DOWNLOADS=never",
         "own-uv run --frozen lint-imports UV_PYTHON_DOWNLOADS=never",
-        "own-uv run --frozen pytest -k slack tests/engine UV_PYTHON_DOWNLOADS=never",
+        "own-uv run --frozen pytest -n 3 --dist loadfile -k slack tests/engine "
+        "UV_PYTHON_DOWNLOADS=never",
     ]
 
 

@@ -121,6 +121,37 @@ async def test_deferred_nodes_get_a_follow_up_run_under_the_same_policy_until_al
     assert f"- Follow-up of run {first} (kube-proxy restarts already made this hour: 1)" in report
 
 
+async def test_a_follow_up_restarts_its_deferred_nodes_though_its_parents_alert_resolved(
+    launch: Launch,
+) -> None:
+    engine = await launch("kube-proxy-down")
+    cluster = engine.sim.cluster
+    episode = AlertEpisodeRef(
+        alertname="KubeProxyDown", fingerprint=uuid.uuid4().hex[:16], starts_at=datetime.now(UTC)
+    )
+    first = await engine.start_alert_run(
+        episode,
+        runbook=KUBE_PROXY_DOWN,
+        scope="cluster",
+        kube_proxy_restart_budget_fraction=0.2,
+        kube_proxy_restart_hourly_budget_fraction=0.6,
+    )
+    await engine.wait_for(first, paused=True)
+    await engine.answer(first, approve=True)
+    assert (await engine.wait_for(first, within=120)).name == "PartiallyMitigated"
+    follow_up = await follow_up_of(engine, first)
+    await engine.wait_for(follow_up.id, paused=True)
+
+    # The alert was about the whole cluster; it stops firing before the next wave is approved
+    # (its rule's threshold), while the deferred node's kube-proxy still crash-loops.
+    await engine.resolve(episode)
+    await engine.answer(follow_up.id, approve=True)
+    second = await engine.wait_for(follow_up.id, within=120)
+
+    assert second.name == "Recovered", second
+    assert cluster.requests.total(verb="delete", resource="pods") == 2
+
+
 async def test_a_run_whose_hour_budget_is_spent_starts_no_follow_up_and_says_so(
     launch: Launch,
 ) -> None:

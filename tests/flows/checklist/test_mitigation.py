@@ -102,6 +102,29 @@ def test_a_kube_proxy_on_a_not_ready_node_is_left_to_a_human() -> None:
     assert any("node node-2 is not Ready" in n.text for n in result.notes)
 
 
+@pytest.mark.parametrize(
+    ("instance", "restarted"),
+    [
+        pytest.param(
+            "10.0.0.3:10249", [("node-3", 0)], id="its own node, though node-2 sorts first"
+        ),
+        pytest.param("10.0.0.2:10249", [("node-2", 0)], id="its own node, first anyway"),
+    ],
+)
+def test_an_owner_planning_every_node_restarts_its_alerts_node_first(
+    instance: str, restarted: list[tuple[str, int]]
+) -> None:
+    # A node-scoped run that owns the kube-proxy incident plans every node; one restart in its
+    # budget must not be spent on another node while the one it verifies waits.
+    observation = replace(broken_proxies(3, (2, 3)), instance=instance, kube_proxy_everywhere=True)
+    params = ChecklistParameters(scope=Scope.NODE, instance=instance)
+
+    result = plan_for(observation, params)
+
+    assert restarted_nodes(result) == restarted
+    assert len(result.deferred_nodes) == 1
+
+
 def test_node_scope_restarts_only_the_named_node() -> None:
     observation = replace(broken_proxies(3, (1, 2)), instance="10.0.0.2:10249")
     params = ChecklistParameters(scope=Scope.NODE, instance="10.0.0.2:10249")
