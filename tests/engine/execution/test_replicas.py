@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.filters import (
-    FlowRunFilter,
-    FlowRunFilterDeploymentId,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
-)
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.states import Crashed, Failed, Pending, Running
 
@@ -33,29 +27,12 @@ ANOTHER_ENGINE = "engine-7d9f-b2x4c/1"
 
 
 @pytest.fixture
-async def executor(
-    deployment_ids: dict[str, UUID], prefect_client: PrefectClient
-) -> AsyncIterator[WarmExecutor]:
-    """A started engine's executor that polls only when the test says so, on a Prefect where
-    only the test's own runs are due (runs other test files created and left Scheduled would
-    take its slots)."""
-    await delete_due_runs(prefect_client, deployment_ids.values())
+async def executor(deployment_ids: dict[str, UUID]) -> AsyncIterator[WarmExecutor]:
+    """A started engine's executor that polls only when the test says so."""
     executor = WarmExecutor(flows_by_deployment(SAMPLE_SPECS, deployment_ids))
     await executor.start(poll=False)
     yield executor
     await executor.stop()
-
-
-async def delete_due_runs(client: PrefectClient, deployments: Iterable[UUID]) -> None:
-    """Delete the Scheduled runs of `deployments`."""
-    due = await client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(
-            deployment_id=FlowRunFilterDeploymentId(any_=list(deployments)),
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
-        )
-    )
-    for run in due:
-        await client.delete_flow_run(run.id)
 
 
 async def new_run(client: PrefectClient, deployment_ids: dict[str, UUID]) -> tuple[FlowRun, str]:
