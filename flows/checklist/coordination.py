@@ -294,13 +294,8 @@ def _covered(
         verification = "not checked"
     else:
         verification = f"nothing changed: {outcome}"
-    return CoveredAlert(
-        alertname=alert.alertname,
-        fingerprint=alert.fingerprint,
-        target=alert.target,
-        fired_at=alert.starts_at,
-        joined_at=alert.joined_at,
-        via=alert.run_name or alert.run_id or "alert",
+    return _row(
+        alert,
         verification=verification,
         verified=check.ok if check is not None else None,
         resolved_at=resolved_at,
@@ -309,6 +304,23 @@ def _covered(
 
 
 def _handed_on(alert: JoinedAlert, *, follow_up: str, resolved_at: datetime | None) -> CoveredAlert:
+    return _row(
+        alert,
+        verification=f"deferred by this run's restart budget to follow-up run {follow_up}",
+        verified=None,
+        resolved_at=resolved_at,
+        handled_by=follow_up,
+    )
+
+
+def _row(
+    alert: JoinedAlert,
+    *,
+    verification: str,
+    verified: bool | None,
+    resolved_at: datetime | None,
+    handled_by: str,
+) -> CoveredAlert:
     return CoveredAlert(
         alertname=alert.alertname,
         fingerprint=alert.fingerprint,
@@ -316,8 +328,8 @@ def _handed_on(alert: JoinedAlert, *, follow_up: str, resolved_at: datetime | No
         fired_at=alert.starts_at,
         joined_at=alert.joined_at,
         via=alert.run_name or alert.run_id or "alert",
-        verification=f"deferred by this run's restart budget to follow-up run {follow_up}",
-        verified=None,
+        verification=verification,
+        verified=verified,
         resolved_at=resolved_at,
-        handled_by=follow_up,
+        handled_by=handled_by,
     )
