@@ -121,6 +121,11 @@ class FakeSlack:
             routes=[Route("/api/{method}", self._endpoint, methods=["GET", "POST"])]
         )
 
+    @property
+    def token(self) -> str:
+        """The bearer token this workspace accepts."""
+        return self._token
+
     def __enter__(self) -> Self:
         if self._stack is not None:
             raise RuntimeError("FakeSlack is already serving")

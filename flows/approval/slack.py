@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import httpx
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.objects import StateType
 
 from flows.approval.lanes import Lanes
 from flows.approval.models import (
@@ -210,7 +212,7 @@ class SlackNotifier:
             self._later(run, "mark the run as waiting", lambda: self._status(run, parent, waiting))
 
     def _post_when_back(self, run: RunSubject, request: ApprovalRequest) -> None:
-        """Try the request again every `self._repost` seconds while it waits for an answer."""
+        """Try the request again every `self._repost` seconds while the run waits for it."""
         flow_run_id = UUID(request.flow_run_id)
         while True:
             left = (request.deadline - self._now()).total_seconds()
@@ -218,8 +220,8 @@ class SlackNotifier:
                 return
             time.sleep(min(self._repost, left))
             try:
-                if read_kept(flow_run_id, decided_key(request.gate)) is not None:
-                    return  # answered in the Prefect UI meanwhile
+                if not _still_asking(flow_run_id, request):
+                    return  # answered in the Prefect UI, or the run ended otherwise
                 self._post_request(run, request)
             except SlackUnavailableError:
                 continue
@@ -368,6 +370,16 @@ class SlackNotifier:
             error,
             fix,
         )
+
+
+def _still_asking(flow_run_id: UUID, request: ApprovalRequest) -> bool:
+    """Whether the run still waits for `request`: not answered, and still paused."""
+    if read_kept(flow_run_id, decided_key(request.gate)) is not None:
+        return False
+    client: SyncPrefectClient
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run_id).state
+    return state is not None and state.type is StateType.PAUSED
 
 
 def _ref(kept: str) -> MessageRef:

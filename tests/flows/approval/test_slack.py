@@ -8,6 +8,7 @@ import asyncio
 import json
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -103,7 +104,9 @@ class SlackDesk:
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     """A fake Slack workspace with the approvals channel C0123ABC."""
-    with FakeSlack(token="xoxb-test") as fake:
+    # A token of its own: a run a previous test left behind, posting to a port this fake now
+    # has, is refused instead of taking the failures a test injects.
+    with FakeSlack(token=f"xoxb-{uuid.uuid4().hex[:12]}") as fake:
         yield fake
 
 
@@ -123,7 +126,7 @@ async def open_desk(
             repost_seconds: float = REPOST_SECONDS,
         ) -> SlackDesk:
             credentials = SlackCredentials(
-                bot_token="xoxb-test",
+                bot_token=slack.token,
                 signing_secret=SIGNING_SECRET,
                 channel=CHANNEL,
                 api_url=slack.base_url,

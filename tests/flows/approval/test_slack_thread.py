@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from uuid import UUID
@@ -24,7 +25,9 @@ AT = datetime(2025, 1, 10, 9, 3, 12, 345678, tzinfo=UTC)
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     """A fake Slack workspace with the approvals channel C0123ABC."""
-    with FakeSlack(token="xoxb-test") as fake:
+    # A token of its own: a run a previous test left behind, posting to a port this fake now
+    # has, is refused instead of taking the failures a test injects.
+    with FakeSlack(token=f"xoxb-{uuid.uuid4().hex[:12]}") as fake:
         yield fake
 
 
@@ -32,7 +35,7 @@ def slack() -> Iterator[FakeSlack]:
 def notifier(slack: FakeSlack) -> SlackNotifier:
     """The notifier flows tell, over the fake Slack."""
     credentials = SlackCredentials(
-        bot_token="xoxb-test", signing_secret="s", channel="C0123ABC", api_url=slack.base_url
+        bot_token=slack.token, signing_secret="s", channel="C0123ABC", api_url=slack.base_url
     )
     channel = SlackChannel(credentials.get_client(), credentials.channel)
     return SlackNotifier(channel, ui_url="http://prefect.example")
