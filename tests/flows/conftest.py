@@ -17,6 +17,13 @@ from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterDeploymentId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
 
 from engine.deployments import DeploymentSpec, register_deployments
 from flows.checklist.flow import DEPLOYMENT_DESCRIPTION, DEPLOYMENT_NAME, service_checklist
@@ -109,6 +116,29 @@ async def launcher(
         for engine in started:
             await engine.stop()
             engine.sim.stop()
+        await _delete_unfinished_runs(client, deployment_id)
+
+
+async def _delete_unfinished_runs(client: PrefectClient, deployment_id: UUID) -> None:
+    # A run left waiting (an approval nobody answered) would otherwise be taken up by a later
+    # test's engine on the same deployment when it times out, and talk to that test's Slack.
+    unfinished = await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]),
+            state=FlowRunFilterState(
+                type=FlowRunFilterStateType(
+                    any_=[
+                        StateType.SCHEDULED,
+                        StateType.PENDING,
+                        StateType.RUNNING,
+                        StateType.PAUSED,
+                    ]
+                )
+            ),
+        )
+    )
+    for run in unfinished:
+        await client.delete_flow_run(run.id)
 
 
 def as_admin(engine: ChecklistEngine) -> Kube:
