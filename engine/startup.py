@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import os
 import socket
 import sys
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from engine.app import build_engine_app
 from engine.approvals.coverage import CoverageRefresher
 from engine.approvals.slack import SlackActions
 from engine.approvals.sweeper import ApprovalSweeper
+from engine.banner import engine_banner, ui_address
 from engine.cluster_access import ClusterAccess, configured_cluster, simulated_cluster
 from engine.deployments import (
     DeploymentSpec,
@@ -43,6 +42,13 @@ from engine.intake.alert_plan import catalog_matcher
 from engine.intake.auth import WebhookAuth
 from engine.intake.credentials import CredentialsError, webhook_auth
 from engine.intake.receiver import NotReadyError, build_receiver
+from engine.listeners import (
+    PortTakenError,
+    claim_ports,
+    receiver_listener,
+    receiver_url,
+    started_listeners,
+)
 from engine.logs import Progress, configure_logging
 from engine.prefect_server import API_URL_VARIABLE, PrefectServerError, prefect_api
 from engine.settings import EngineSettings
@@ -53,8 +59,7 @@ from flows.incident.records import cluster_key
 from flows.runtime import AlertmanagerChecker, AlertSources, FlowRuntime
 from integrations.kubernetes import ConfigurationError, Kube, KubeError, connect
 from integrations.slack import SlackChannel, SlackCredentials
-from runbooks import ActionKind, ApprovalMode, Catalog, CatalogError, load_catalog
-from runbooks.approval import SAFE_ACTIONS
+from runbooks import Catalog, CatalogError, load_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -222,235 +227,6 @@ def keep_results_in(folder: Path) -> None:
         refresh_global_settings_context()
 
 
-def engine_banner(
-    settings: EngineSettings,
-    access: ClusterAccess,
-    *,
-    api_url: str,
-    engine: Engine,
-    receiver_url: str,
-) -> str:
-    """What the operator needs to know once the engine is up (and listens on `receiver_url`)."""
-    bar = "=" * 78
-    lines = [bar, "  service-runbooks engine is up", bar]
-    if access.simulated:
-        lines += [
-            "  !!! SIMULATED CLUSTER: no Kubernetes cluster is configured, so the engine !!!",
-            "  !!! works on a simulated one. Set RUNBOOKS_KUBECONFIG (or run in-cluster) !!!",
-            "  !!! to work on a real cluster.                                            !!!",
-            f"  kubectl    : kubectl --kubeconfig {access.admin_kubeconfig} get pods -A",
-        ]
-    else:
-        lines += _loud(real_cluster_warning(settings, access, engine.catalog))
-    lines += [
-        f"  cluster    : {access.description}",
-        f"  Prefect UI : {ui_address(api_url)}",
-        f"  webhook    : {receiver_url}/alertmanager  (token in {settings.webhook_token_file})",
-        f"  flows      : {', '.join(sorted(engine.deployment_ids))}",
-        f"  approvals  : {_approvals_line(settings, receiver_url)}",
-        "  try it     : runbooks fire ServiceDown --label namespace=shop --label service=web",
-        bar,
-    ]
-    return "\n".join(lines)
-
-
-def real_cluster_warning(
-    settings: EngineSettings, access: ClusterAccess, catalog: Catalog | None
-) -> list[str]:
-    """What a real cluster's banner shouts: where changes go, and which wait for a human."""
-    said = [
-        f"REAL CLUSTER: the engine acts on {access.server or 'the configured API server'}",
-        f"kubeconfig context: {access.context}"
-        if access.context
-        else f"configured by: {access.description}",
-    ]
-    if catalog is None:
-        return said
-    waiting, unattended = approval_summary(catalog)
-    if waiting:
-        where = _approval_places(settings)
-        said.append(f"changes wait for approval: {', '.join(waiting)} ({where})")
-    if unattended:
-        made = ", ".join(f"{action} ({', '.join(names)})" for action, names in unattended.items())
-        said.append(f"changes made WITHOUT approval: {made}")
-    return said
-
-
-def approval_summary(catalog: Catalog) -> tuple[list[str], dict[str, list[str]]]:
-    """The changes the catalog's runbooks list in ``approval.actions``, by how they are approved.
-
-    Returns:
-        The kinds every runbook listing them waits for approval on, and the kinds some runbooks
-        run unattended, with those runbooks' names (reads are left out: they change nothing).
-    """
-    waiting: list[str] = []
-    unattended: dict[str, list[str]] = {}
-    for action in ActionKind:
-        if action in SAFE_ACTIONS:
-            continue
-        listing = [runbook for runbook in catalog if action in runbook.approval.actions]
-        auto = [r.name for r in listing if r.approval.mode_for(action) is ApprovalMode.AUTO]
-        if auto:
-            unattended[action.value] = auto
-        elif listing:
-            waiting.append(action.value)
-    return waiting, unattended
-
-
-def _loud(sentences: list[str]) -> list[str]:
-    # Framed like the simulated cluster's warning, so a real cluster is announced as loudly.
-    width = 69
-    lines = [
-        line
-        for text in sentences
-        for line in textwrap.wrap(
-            text,
-            width,
-            subsequent_indent="  ",
-            break_long_words=False,  # a URL or an action's name stays whole, to be copied
-            break_on_hyphens=False,
-        )
-    ]
-    return [f"  !!! {line:<{width}} !!!" for line in lines]
-
-
-def ui_address(api_url: str) -> str:
-    """Where a person opens the Prefect UI: ``PREFECT_UI_URL`` when set, else beside the API.
-
-    In a cluster the API URL is an in-cluster name nobody's browser resolves; the UI's public
-    address (its Ingress) is then given as ``PREFECT_UI_URL``, as Prefect itself reads it.
-    """
-    return os.environ.get("PREFECT_UI_URL") or api_url.removesuffix("/api")
-
-
-def _approvals_line(settings: EngineSettings, receiver_url: str) -> str:
-    if settings.slack_channel is None:
-        return "Prefect UI resume form (set RUNBOOKS_SLACK_* for Slack buttons)"
-    callbacks = f"{receiver_url}/slack/interactions"
-    return f"Slack channel {settings.slack_channel} (buttons call back {callbacks}) and Prefect UI"
-
-
-def _approval_places(settings: EngineSettings) -> str:
-    if settings.slack_channel is None:
-        return "Prefect UI"
-    return f"Slack channel {settings.slack_channel} / Prefect UI"
-
-
-@dataclass(frozen=True)
-class Listener:
-    """A port ``runbooks up`` listens on, itself or through a server it starts.
-
-    Attributes:
-        what: Who listens there, for the operator.
-        host: The address.
-        port: The port; 0 picks a free one (never taken).
-        settings: The variables that move it (its port's first).
-    """
-
-    what: str
-    host: str
-    port: int
-    settings: tuple[str, ...]
-
-
-class PortTakenError(RuntimeError):
-    """Ports ``runbooks up`` needs cannot be listened on: one line each, naming its setting."""
-
-
-def receiver_listener(settings: EngineSettings) -> Listener:
-    """Where the webhook receiver listens."""
-    return Listener(
-        "the webhook receiver",
-        settings.listen_host,
-        settings.listen_port,
-        ("RUNBOOKS_LISTEN_PORT", "RUNBOOKS_LISTEN_HOST"),
-    )
-
-
-def started_listeners(
-    settings: EngineSettings, *, simulated: bool, embedded_prefect: bool
-) -> list[Listener]:
-    """Where the servers ``runbooks up`` starts will listen (each on 127.0.0.1, as they bind)."""
-    ports = []
-    if embedded_prefect:
-        ports.append(
-            Listener(
-                "the Prefect server", "127.0.0.1", settings.prefect_port, ("RUNBOOKS_PREFECT_PORT",)
-            )
-        )
-    if simulated:
-        ports.append(
-            Listener(
-                "the simulated cluster", "127.0.0.1", settings.sim_port, ("RUNBOOKS_SIM_PORT",)
-            )
-        )
-    return ports
-
-
-def claim_ports(receiver: Listener, started: list[Listener]) -> socket.socket:
-    """Bind the receiver's port (kept for it to serve) and check that the others are free.
-
-    Checked before anything slow starts: a taken port found after a 90 s Prefect start, or after
-    the banner (as uvicorn would), wastes the operator's time and says less.
-
-    Returns:
-        The receiver's socket, bound (not listening yet).
-
-    Raises:
-        PortTakenError: one line for each port that cannot be listened on.
-    """
-    problems: list[str] = []
-    kept: socket.socket | None = None
-    try:
-        kept = _bound(receiver)
-    except OSError as error:
-        problems.append(_cannot_listen(receiver, error))
-    for listener in started:
-        if listener.port == 0:
-            continue  # a free one is picked when its server starts
-        try:
-            _bound(listener).close()
-        except OSError as error:
-            problems.append(_cannot_listen(listener, error))
-    if kept is None or problems:
-        if kept is not None:
-            kept.close()
-        raise PortTakenError("\n".join(problems))
-    return kept
-
-
-def _bound(listener: Listener) -> socket.socket:
-    # As uvicorn binds: SO_REUSEADDR lets a restarted engine take its port back from TIME_WAIT
-    # connections, while a live listener still makes the bind fail.
-    family = socket.AF_INET6 if ":" in listener.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((listener.host, listener.port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _cannot_listen(listener: Listener, error: OSError) -> str:
-    if error.errno == errno.EADDRINUSE:
-        return (
-            f"port {listener.port} on {listener.host} is already in use ({listener.what}): "
-            f"stop what listens there or set {listener.settings[0]} to a free port"
-        )
-    return (
-        f"cannot listen on {listener.host}:{listener.port} ({listener.what}): "
-        f"{error.strerror or error}; check {' and '.join(listener.settings)}"
-    )
-
-
-def receiver_url(settings: EngineSettings, receiver: socket.socket) -> str:
-    """The receiver's base URL, with the port it is bound to (RUNBOOKS_LISTEN_PORT=0 picks one)."""
-    host = f"[{settings.listen_host}]" if ":" in settings.listen_host else settings.listen_host
-    return f"http://{host}:{receiver.getsockname()[1]}"
-
-
 def run_up(settings: EngineSettings) -> int:
     """Start everything on the embedded defaults and serve until interrupted.
 
@@ -565,7 +341,14 @@ async def _serve(
             backup_dir=settings.backup_folder,
         )
     url = receiver_url(settings, receiver)
-    banner = engine_banner(settings, access, api_url=api_url, engine=engine, receiver_url=url)
+    banner = engine_banner(
+        settings,
+        access,
+        api_url=api_url,
+        catalog=engine.catalog,
+        flows=engine.deployment_ids,
+        receiver_url=url,
+    )
     # uvicorn serves the socket claimed before anything started: the port checked is the port
     # served, with no window for another process to take it meanwhile.
     config = uvicorn.Config(engine.app, lifespan="on", access_log=False, log_config=None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from prefect import Task
 from prefect.client.schemas.objects import State, TaskRun
@@ -22,6 +23,14 @@ def retry_on_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any
     """Retry a task only when it failed on a transient Kubernetes API error."""
     del task, task_run
     return isinstance(state.result(raise_on_failure=False), TransientKubeError)
+
+
+RETRIED_ON_TRANSIENT: Final[Mapping[str, Any]] = {
+    "retries": TASK_RETRIES,
+    "retry_delay_seconds": TASK_RETRY_DELAYS_SECONDS,
+    "retry_condition_fn": retry_on_transient,
+}
+"""The retry arguments of every step that talks to the Kubernetes API: ``@task(**...)``."""
 
 
 def run_scoped_key(context: TaskRunContext, name: str, *, flow: str) -> str:

@@ -17,7 +17,7 @@ from flows.checklist.observe import observe_endpoints, observe_kube_proxy
 from flows.checklist.tasks import waiting
 from flows.incident.records import JoinedAlert
 from flows.runtime import current_runtime
-from flows.task_policy import TASK_RETRIES, TASK_RETRY_DELAYS_SECONDS, retry_on_transient
+from flows.task_policy import RETRIED_ON_TRANSIENT
 from integrations.kubernetes import Kube
 
 
@@ -62,9 +62,7 @@ def check_targets(kube: Kube, alerts: list[JoinedAlert]) -> dict[str, TargetChec
 @task(
     name="verify-covered-targets",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def verify_covered(alerts: list[JoinedAlert], timeout_seconds: float) -> dict[str, TargetCheck]:
     """Look at every target until all work or `timeout_seconds` pass; the last look of each."""

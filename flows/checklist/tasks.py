@@ -52,9 +52,7 @@ from flows.run_guard import ensure_run_active
 from flows.run_identity import FOLLOW_UP_OF_TAG, follow_up_tags
 from flows.runtime import AlertRef, AlertStatus, FlowRuntime, current_runtime
 from flows.task_policy import (
-    TASK_RETRIES,
-    TASK_RETRY_DELAYS_SECONDS,
-    retry_on_transient,
+    RETRIED_ON_TRANSIENT,
     run_scoped_key,
 )
 from runbooks.approval import ApprovalPolicy
@@ -145,9 +143,7 @@ def waiting(runtime: FlowRuntime, timeout_seconds: float) -> Waiting:
     name="assess",
     persist_result=True,
     cache_key_fn=_assessment_key,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def assess(
     parameters: ChecklistParameters, policy: ApprovalPolicy, *, everywhere: bool = False
@@ -194,9 +190,7 @@ def _recheck_scope(action: Mutation) -> tuple[Part, frozenset[str]]:
     task_run_name="perform {action.key}",
     persist_result=True,
     cache_key_fn=_mutation_key,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def perform(
     action: Mutation, parameters: ChecklistParameters, *, others_firing: bool = False
@@ -231,9 +225,7 @@ def perform(
 @task(
     name="wait-for-kube-proxy",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def await_kube_proxy(replaced: dict[str, str], timeout_seconds: float) -> str:
     """Wait until every node restarted runs a new, Ready kube-proxy pod."""
@@ -245,9 +237,7 @@ def await_kube_proxy(replaced: dict[str, str], timeout_seconds: float) -> str:
 @task(
     name="verify-endpoints",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def check_endpoints(namespace: str, service: str, timeout_seconds: float) -> str:
     """Verify the Service has ready endpoints."""
@@ -259,9 +249,7 @@ def check_endpoints(namespace: str, service: str, timeout_seconds: float) -> str
 @task(
     name="verify-target-port",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def check_target_port(namespace: str, service: str, port: int, timeout_seconds: float) -> str:
     """Verify the Service port's targetPort names a port its pods declare."""
@@ -275,9 +263,7 @@ def check_target_port(namespace: str, service: str, port: int, timeout_seconds: 
 @task(
     name="verify-connectivity",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def check_connectivity(namespace: str, service: str, port: int, timeout_seconds: float) -> str:
     """Verify a TCP connect to the Service's ClusterIP:port from a kube-proxy pod succeeds."""
@@ -291,9 +277,7 @@ def check_connectivity(namespace: str, service: str, port: int, timeout_seconds:
 @task(
     name="verify-kube-proxy",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def check_kube_proxy(restarted: tuple[str, ...], timeout_seconds: float) -> str:
     """Verify kube-proxy is Ready on every node (and error-free where restarted)."""
@@ -361,9 +345,7 @@ def _follow_up_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     name="start-follow-up",
     persist_result=True,
     cache_key_fn=_follow_up_key,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def start_follow_up(parameters: dict[str, Any], *, parent: str) -> str:
     """Create a run of this run's own deployment to continue it (at most once per run).
@@ -393,9 +375,7 @@ def start_follow_up(parameters: dict[str, Any], *, parent: str) -> str:
 @task(
     name="remove-emergency-service",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def remove_emergency(namespace: str, name: str) -> str:
     """Delete the emergency NodePort Service once its Service has recovered."""

@@ -20,9 +20,7 @@ from flows.conntrack.plan import CleanupPlan, Deletion, NoCleanup, Target, plan_
 from flows.run_guard import ensure_run_active
 from flows.runtime import current_runtime
 from flows.task_policy import (
-    TASK_RETRIES,
-    TASK_RETRY_DELAYS_SECONDS,
-    retry_on_transient,
+    RETRIED_ON_TRANSIENT,
     run_scoped_key,
 )
 
@@ -50,9 +48,7 @@ def _node_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     name="assess-conntrack",
     persist_result=True,
     cache_key_fn=_assessment_key,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def assess_cleanup(target: Target) -> Assessment:
     """Read the cluster and every node's matching entries; plan the cleanup."""
@@ -70,9 +66,7 @@ def assess_cleanup(target: Target) -> Assessment:
     task_run_name="clean {node}",
     persist_result=True,
     cache_key_fn=_node_key,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def clean_node(node: str, *, pod: str, deletions: tuple[Deletion, ...], flush: bool) -> NodeCleanup:
     """Delete the node's stale entries (or flush its table), counting before and after."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 import httpx
@@ -37,15 +38,16 @@ def retry_on_unavailable(task: Task[..., Any], task_run: TaskRun, state: State[A
     return isinstance(error, BaseException) and _unavailable(error)
 
 
-_RETRIED: dict[str, Any] = {
+RETRIED_WHILE_PREFECT_FAILS: Final[Mapping[str, Any]] = {
     "cache_policy": NO_CACHE,
     "retries": RETRIES,
     "retry_delay_seconds": RETRY_DELAY_SECONDS,
     "retry_condition_fn": retry_on_unavailable,
 }
+"""The arguments of every step that only talks to Prefect's API: ``@task(**...)``."""
 
 
-@task(name="claim-incident", **_RETRIED)
+@task(name="claim-incident", **RETRIED_WHILE_PREFECT_FAILS)
 def claim(
     shared: str,
     *,
@@ -70,19 +72,19 @@ def claim(
     return ledger.claim_incident(proposal, successor_of=successor_of)
 
 
-@task(name="amend-incident", **_RETRIED)
+@task(name="amend-incident", **RETRIED_WHILE_PREFECT_FAILS)
 def amend(incident: Incident, *, cause: str, nodes: tuple[str, ...]) -> Incident:
     """Say what the owner now plans."""
     return ledger.amend_incident(incident, cause=cause, nodes=nodes)
 
 
-@task(name="join-incident", **_RETRIED)
+@task(name="join-incident", **RETRIED_WHILE_PREFECT_FAILS)
 def join(incident: Incident, alert: JoinedAlert) -> None:
     """Record that `incident` answers for `alert`."""
     ledger.join_incident(incident, alert)
 
 
-@task(name="close-incident", **_RETRIED)
+@task(name="close-incident", **RETRIED_WHILE_PREFECT_FAILS)
 def close(incident: Incident, *, outcome: str) -> Incident:
     """Stop alerts joining `incident`."""
     return ledger.close_incident(incident, outcome=outcome)
@@ -110,13 +112,13 @@ def resolutions(alerts: list[JoinedAlert]) -> dict[tuple[str, datetime], datetim
     return ledger.read_resolutions(alerts)
 
 
-@task(name="release-incident", **_RETRIED)
+@task(name="release-incident", **RETRIED_WHILE_PREFECT_FAILS)
 def release(incident: Incident) -> None:
     """Delete the incident's marker: the next cause opens a new incident."""
     ledger.release_incident(incident)
 
 
-@task(name="start-run-for-joined-alert", **_RETRIED)
+@task(name="start-run-for-joined-alert", **RETRIED_WHILE_PREFECT_FAILS)
 def start_run(alert: JoinedAlert, *, idempotency_key: str) -> str:
     """Start the run `alert` would have had (its deployment, parameters, tags and labels).
 

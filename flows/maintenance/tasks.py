@@ -12,14 +12,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import SyncPrefectClient, get_client
 
-from flows.incident.tasks import RETRIES, RETRY_DELAY_SECONDS, retry_on_unavailable
+from flows.incident.tasks import RETRIED_WHILE_PREFECT_FAILS
 from flows.maintenance import prefect_store
 from flows.maintenance.backup import write_backup
 from flows.maintenance.observe import Snapshot, take_snapshot
 from flows.maintenance.report import render_backup_report
 from flows.maintenance.retention import Deletion
 from flows.runtime import current_runtime
-from flows.task_policy import TASK_RETRIES, TASK_RETRY_DELAYS_SECONDS, retry_on_transient
+from flows.task_policy import RETRIED_ON_TRANSIENT
 
 
 class BackupNotConfiguredError(RuntimeError):
@@ -29,9 +29,7 @@ class BackupNotConfiguredError(RuntimeError):
 @task(
     name="read-cluster",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def read_cluster(*, conntrack: bool = False, config_map: bool = False) -> Snapshot:
     """Read Services, EndpointSlices, kube-proxy (and conntrack use, the ConfigMap if asked)."""
@@ -42,9 +40,7 @@ def read_cluster(*, conntrack: bool = False, config_map: bool = False) -> Snapsh
 @task(
     name="read-endpoints",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def read_endpoints() -> list[dict[str, Any]]:
     """Every Endpoints object, as the API returns it."""
@@ -79,12 +75,7 @@ def save_backup(snapshot: Snapshot, endpoints: list[dict[str, Any]], keep: int) 
 # Each deletion is a step of its own, retried while Prefect's API fails for a moment: a retry
 # (or the next day's run) deletes again, and what an earlier attempt deleted is gone (a 404, or
 # no longer matched by the bulk delete's filter).
-_DELETION: dict[str, Any] = {
-    "cache_policy": NO_CACHE,
-    "retries": RETRIES,
-    "retry_delay_seconds": RETRY_DELAY_SECONDS,
-    "retry_condition_fn": retry_on_unavailable,
-}
+_DELETION = RETRIED_WHILE_PREFECT_FAILS
 
 
 def _delete_each(

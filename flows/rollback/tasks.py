@@ -26,9 +26,7 @@ from flows.rollback.plan import NoRollback, RollbackPlan, plan_rollback
 from flows.rollback.rollout import Progress, RolloutVerdict
 from flows.runtime import current_runtime
 from flows.task_policy import (
-    TASK_RETRIES,
-    TASK_RETRY_DELAYS_SECONDS,
-    retry_on_transient,
+    RETRIED_ON_TRANSIENT,
     run_scoped_key,
 )
 
@@ -59,9 +57,7 @@ def _change_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     name="assess-rollback",
     persist_result=True,
     cache_key_fn=_assessment_key,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def assess_rollback(to_revision: int | None) -> Assessment:
     """Read the DaemonSet, its revisions and ConfigMap; plan the rollback and back them up."""
@@ -90,9 +86,7 @@ def assess_rollback(to_revision: int | None) -> Assessment:
     task_run_name="{step}",
     persist_result=True,
     cache_key_fn=_change_key,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def change_template(
     step: str, *, template: Mapping[str, Any], expected: Mapping[str, Any], label: str
@@ -118,9 +112,7 @@ def change_template(
 @task(
     name="watch-rollout",
     cache_policy=NO_CACHE,
-    retries=TASK_RETRIES,
-    retry_delay_seconds=TASK_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=retry_on_transient,
+    **RETRIED_ON_TRANSIENT,
 )
 def watch_rollout(images: tuple[str, ...], timeout_seconds: float) -> RolloutVerdict:
     """Follow the DaemonSet's rollout until it completes, gets stuck, or time runs out."""
