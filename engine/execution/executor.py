@@ -1,15 +1,8 @@
 """Warm, in-process execution of our deployments' flow runs: claim by proposing Pending, then run.
 
-Prefect accepts Pending only once (``PreventPendingTransitions``), so when two replicas (or a
-submit and the poller) race for one Scheduled run, exactly one claim wins, and only that one
+Exactly one claim on a Scheduled run wins (`engine.execution.claims`), and only that engine
 runs the flow, on a daemon thread of this process, through Prefect's own flow engine with the
 existing run (its deployment, parameters and UI view are kept).
-
-Prefect also accepts Pending after a Failed, Crashed or Completed state (a re-run), so a claim
-made on a stale view of a run another replica ran to its end meanwhile would run it again. A
-claim from Scheduled is told apart by the scheduled time Prefect copies onto its Pending state;
-any other claim is handed back (`_reopened`), and the run's final state restored. Each claim
-names the engine that made it (host and process), which the run's state history shows.
 
 A run whose engine went away mid-run is rescheduled and claimed by a live replica, once
 (`engine.execution.takeover`); so is a run whose thread here stopped because Prefect could not
@@ -45,14 +38,12 @@ from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import Abort, Pause
 from prefect.flow_engine import run_flow
-from prefect.states import Crashed, Pending
-from prefect.utilities.engine import propose_state
 
+from engine.execution.claims import claim, is_due, mark_crashed
 from engine.execution.heartbeats import CRASH_MESSAGE_START, with_heartbeats
 from engine.execution.run_threads import flush_run_records, in_daemon_thread
 from engine.execution.takeover import (
     Takeover,
-    claim_message,
     prefect_unreachable,
     reschedule_once,
 )
@@ -65,8 +56,6 @@ logger = logging.getLogger(__name__)
 #: Runs launched but waiting for a slot, beyond ``max_runs``, as a multiple of it; past that,
 #: new runs are left Scheduled for the poller (ours or another replica's).
 QUEUE_FACTOR = 4
-#: A run seen Scheduled longer ago than this is read again before it is claimed.
-STALE_AFTER_SECONDS = 0.5
 
 #: This engine in the runs' states: the pod's name in a cluster, and the process.
 ENGINE_NAME = f"{socket.gethostname()}/{os.getpid()}"
@@ -90,15 +79,6 @@ ABANDONED = (CRASH_MESSAGE_START, SHUTDOWN_MESSAGE_START)
 
 class UnsupportedFlowError(ValueError):
     """A flow the executor cannot run in-process (generator flows)."""
-
-
-def is_due(flow_run: FlowRun, now: datetime) -> bool:
-    """Whether a run is Scheduled (or Late) and its scheduled time has come."""
-    state = flow_run.state
-    if state is None or state.type != StateType.SCHEDULED:
-        return False
-    when = flow_run.next_scheduled_start_time or state.state_details.scheduled_time
-    return when is None or when <= now
 
 
 class WarmExecutor:
@@ -253,7 +233,15 @@ class WarmExecutor:
         # Claim only once a slot is free: until then the run stays Scheduled, and another
         # replica with a free slot may take it (our later claim is then simply refused).
         async with self._slots:
-            claimed = None if self._stopping else await self._claim(flow_run, seen_at=seen_at)
+            claimed = None
+            if not self._stopping:
+                claimed = await claim(
+                    self._require_client(),
+                    flow_run,
+                    targets=self._targets,
+                    seen_at=seen_at,
+                    engine=ENGINE_NAME,
+                )
             if claimed is None:
                 return
             flow_run = claimed
@@ -288,57 +276,6 @@ class WarmExecutor:
                 self._claimed.discard(flow_run.id)
                 if target_key(flow_run.tags) is not None:
                     self._wake.set()  # a run waiting for this target may go now
-
-    async def _claim(self, flow_run: FlowRun, *, seen_at: float) -> FlowRun | None:
-        """Propose Pending unless its target is busy; the run (Pending) if this executor won it."""
-        client = self._require_client()
-        key = target_key(flow_run.tags)
-        try:
-            # Check and claim as one step per target here: the next check sees this Pending.
-            async with self._targets.hold(key):
-                if time.monotonic() - seen_at > STALE_AFTER_SECONDS:
-                    # Prefect accepts Pending after a final state too (a re-run): make sure a run
-                    # we saw Scheduled a while ago was not run to the end meanwhile elsewhere.
-                    flow_run = await client.read_flow_run(flow_run.id)
-                    if not is_due(flow_run, datetime.now(UTC)):
-                        return None
-                if key is not None and await self._targets.is_busy(client, flow_run, key):
-                    return None
-                claim: State[Any] = Pending(message=claim_message(ENGINE_NAME))
-                state = await propose_state(client, claim, flow_run_id=flow_run.id)
-                if state.is_pending() and state.state_details.scheduled_time is None:
-                    await self._reopened(client, flow_run.id, claim=state)
-                    return None
-        except Abort:
-            logger.debug("flow run %s was claimed elsewhere", flow_run.id)
-            return None
-        except httpx.HTTPError as exc:
-            logger.warning("could not claim flow run %s (poller retries): %r", flow_run.id, exc)
-            return None
-        if not state.is_pending():
-            return None
-        self._targets.claimed(flow_run.id)
-        flow_run.state = state
-        return flow_run
-
-    async def _reopened(
-        self, client: PrefectClient, flow_run_id: UUID, *, claim: State[Any]
-    ) -> None:
-        """Hand back a claim that reopened a run already ended: restore the state it replaced."""
-        states = await client.read_flow_run_states(flow_run_id)
-        index = next((i for i, state in enumerate(states) if state.id == claim.id), len(states))
-        ended = states[index - 1] if 0 < index <= len(states) else None
-        logger.warning(
-            "flow run %s had ended (%s) when this engine claimed it; not run again",
-            flow_run_id,
-            ended.name if ended else "state unknown",
-        )
-        if ended is None or not ended.is_final():
-            await self._mark_crashed(flow_run_id, "The runbook engine reopened this ended run.")
-            return
-        restored = State(type=ended.type, name=ended.name, message=ended.message, data=ended.data)
-        # Forced: the run is back where it was, whatever the rules for a fresh transition say.
-        await client.set_flow_run_state(flow_run_id, restored, force=True)
 
     def _execute(self, flow: Flow[..., Any], flow_run: FlowRun) -> State[Any] | None:
         assert self._settings is not None  # set by start
@@ -380,14 +317,7 @@ class WarmExecutor:
         await self._mark_crashed(flow_run_id, SHUTDOWN_MESSAGE)
 
     async def _mark_crashed(self, flow_run_id: UUID, message: str) -> None:
-        try:
-            await propose_state(
-                self._require_client(), Crashed(message=message), flow_run_id=flow_run_id
-            )
-        except Abort:
-            logger.debug("flow run %s already final; not marked crashed", flow_run_id)
-        except httpx.HTTPError as exc:
-            logger.error("could not mark flow run %s crashed: %r", flow_run_id, exc)
+        await mark_crashed(self._require_client(), flow_run_id, message)
 
     async def _poll_forever(self) -> None:
         while not self._stopping:

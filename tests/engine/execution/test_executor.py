@@ -22,7 +22,8 @@ from prefect.states import Completed, Pending, Scheduled
 
 from engine.deployments import flows_by_deployment
 from engine.dispatch.dispatcher import PrefectDispatcher
-from engine.execution.executor import SHUTDOWN_MESSAGE, WarmExecutor, is_due
+from engine.execution.claims import is_due
+from engine.execution.executor import SHUTDOWN_MESSAGE, WarmExecutor
 from tests.engine.alert_requests import STARTS_AT, run_request
 from tests.engine.conftest import SAMPLE_SPECS
 from tests.engine.prefect_waits import wait_for_execution, wait_until_final
