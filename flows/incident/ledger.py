@@ -10,7 +10,7 @@ stale marker only one deletes it and the other then finds the new owner's.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -144,17 +144,26 @@ def release_incident(incident: Incident) -> None:
 
 def read_joins(owner_run_id: str) -> list[JoinedAlert]:
     """Every alert that joined the incident `owner_run_id` owns, once each, earliest first."""
+    return unpack_joins(read_join_records(owner_run_id).values())
+
+
+def read_join_records(owner_run_id: str, *, known: Collection[str] = ()) -> dict[str, str]:
+    """The join records of the incident `owner_run_id` owns, by key, but for the `known` ones.
+
+    A record is written once and never changed, so a reader that keeps what it read asks only
+    for the records written since.
+    """
     values: dict[str, str] = {}
     client: SyncPrefectClient
     with get_client(sync_client=True) as client:
         while True:
             page = client.filter_flow_run_input(
-                UUID(owner_run_id), JOIN_PREFIX, limit=PAGE, exclude_keys=set(values)
+                UUID(owner_run_id), JOIN_PREFIX, limit=PAGE, exclude_keys={*known, *values}
             )
             values |= {item.key: item.value for item in page}
             if len(page) < PAGE:
                 break
-    return unpack_joins(values.values())
+    return values
 
 
 def read_resolutions(alerts: Iterable[JoinedAlert]) -> dict[tuple[str, datetime], datetime]:

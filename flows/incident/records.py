@@ -141,14 +141,22 @@ def pack_joins(alerts: Sequence[JoinedAlert]) -> str:
 
 def unpack_joins(values: Iterable[str]) -> list[JoinedAlert]:
     """Every alert the records hold, once per episode (its first join), earliest first."""
+    return first_joins(alert for text in values for alert in unpack_record(text))
+
+
+def unpack_record(text: str) -> list[JoinedAlert]:
+    """The alerts one join record holds (none if it is not a list)."""
+    value: Any = orjson.loads(text)
+    return [JoinedAlert.model_validate(item) for item in value] if isinstance(value, list) else []
+
+
+def first_joins(alerts: Iterable[JoinedAlert]) -> list[JoinedAlert]:
+    """Each episode's first join (an alert redelivered joins again), earliest first."""
     first: dict[tuple[str, datetime], JoinedAlert] = {}
-    for text in values:
-        value: Any = orjson.loads(text)
-        for item in value if isinstance(value, list) else []:
-            alert = JoinedAlert.model_validate(item)
-            key = (alert.fingerprint, alert.starts_at)
-            if key not in first or alert.joined_at < first[key].joined_at:
-                first[key] = alert
+    for alert in alerts:
+        key = (alert.fingerprint, alert.starts_at)
+        if key not in first or alert.joined_at < first[key].joined_at:
+            first[key] = alert
     return sorted(first.values(), key=lambda a: (a.joined_at, a.fingerprint))
 
 

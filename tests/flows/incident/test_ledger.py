@@ -24,6 +24,7 @@ from flows.incident.records import (
     IncidentStatus,
     JoinedAlert,
     marker_name,
+    pack_joins,
 )
 from runbooks.model import SharedObject
 from tests.engine.sample_flows import record_flow
@@ -301,6 +302,22 @@ async def test_joins_are_read_past_a_page_once_each_earliest_first_and_only_thei
     ledger.join_incident(other, joining(run_id=str(uuid.uuid4())))
 
     assert ledger.read_joins(owner) == sorted(alerts, key=lambda alert: alert.joined_at)
+
+
+async def test_a_reader_that_keeps_the_records_it_read_is_given_only_those_written_since(
+    start_run: StartRun, cluster: str
+) -> None:
+    owner = await start_run()
+    incident = ledger.claim_incident(proposal(cluster, owner)).incident
+    ledger.join_incident(incident, joining())
+    read = ledger.read_join_records(owner)
+
+    later = joining()
+    ledger.join_incident(incident, later)
+    since = ledger.read_join_records(owner, known=read.keys())
+
+    assert len(read) == 1
+    assert list(since.values()) == [pack_joins([later])]
 
 
 async def test_resolutions_are_read_for_the_resolved_episodes_only(
