@@ -35,7 +35,8 @@ from prefect.client.schemas.objects import StateType
 
 from engine.approvals.sweeper import ApprovalSweeper
 from engine.deployments import product_deployments, register_deployments
-from engine.dispatch.batch import read_runs, submit_batch
+from engine.dispatch.batch import submit_batch
+from engine.dispatch.bulk_runs import read_runs
 from engine.execution.heartbeats import AUTOMATION_NAME
 from engine.execution.takeover import RESCHEDULED, claimed_by
 from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME

@@ -15,6 +15,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
 from engine.deployments import parameter_checks
 from engine.dispatch import batch
+from engine.dispatch.bulk_runs import BulkFailure, create_runs
 from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.handoff import HandoffUnavailableError, RunRejectedError
 from tests.engine.alert_requests import run_request
@@ -153,11 +154,11 @@ async def test_a_batch_inserts_its_runs_in_key_order_as_every_replica_does(
 ) -> None:
     # Two replicas inserting the same keys in different orders deadlock on PostgreSQL.
     sent: list[str] = []
-    create = batch.create_runs
+    create = create_runs
 
     async def spy(
         client: PrefectClient, deployment_id: UUID, bodies: Sequence[dict[str, Any]]
-    ) -> list[UUID | batch.BulkFailure]:
+    ) -> list[UUID | BulkFailure]:
         sent.extend(body["idempotency_key"] for body in bodies)
         return await create(client, deployment_id, bodies)
 

@@ -16,7 +16,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from engine.deployments import register_deployments
 from engine.dispatch import batch
-from engine.dispatch.batch import BulkFailure
+from engine.dispatch.bulk_runs import BulkFailure
 from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.handoff import HandoffUnavailableError
 from engine.prefect_server import PrefectServer
