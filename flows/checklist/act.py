@@ -17,8 +17,9 @@ from flows.checklist.actions import (
     RestartKubeProxyPod,
 )
 from flows.checklist.observation import EMERGENCY_LABEL
-from flows.checklist.observe import KUBE_PROXY_SELECTOR, KUBE_SYSTEM, StepFailedError, Waiting
+from flows.checklist.observe import KUBE_PROXY_SELECTOR, KUBE_SYSTEM
 from flows.checklist.plan import Mutation
+from flows.checklist.probes import StepFailedError, Waiting
 from integrations.kubernetes import AlreadyExists, Conflict, Invalid, Kube, NotFound
 from integrations.kubernetes.views import Service
 

@@ -15,9 +15,9 @@ from flows.checklist.coordination import Coordination, Joined
 from flows.checklist.kube_proxy_diagnosis import ROLLBACK_FLOW
 from flows.checklist.notes import NoteKind
 from flows.checklist.observation import emergency_service_name
-from flows.checklist.observe import StepFailedError
 from flows.checklist.parameters import ChecklistParameters
 from flows.checklist.plan import Mutation, Plan
+from flows.checklist.probes import StepFailedError
 from flows.checklist.record import (
     ActionStatus,
     AlertInfo,

@@ -24,20 +24,19 @@ from flows.checklist.act import wait_for_kube_proxy_replacements as wait_for_rep
 from flows.checklist.actions import CreateEmergencyNodePort, RestartKubeProxyPod
 from flows.checklist.diagnosis import diagnose
 from flows.checklist.findings import Finding
-from flows.checklist.observe import (
+from flows.checklist.observe import Part, observe
+from flows.checklist.parameters import ChecklistParameters
+from flows.checklist.plan import Mutation, Plan, plan
+from flows.checklist.probes import (
     CheckUnavailableError,
-    Part,
     StepFailedError,
     Waiting,
-    observe,
     verify_alert_resolved,
     verify_connectivity,
     verify_endpoints,
     verify_kube_proxy,
     verify_target_port,
 )
-from flows.checklist.parameters import ChecklistParameters
-from flows.checklist.plan import Mutation, Plan, plan
 from flows.checklist.recheck import Skip, recheck
 from flows.checklist.record import ActionStatus
 from flows.checklist.verification import (
