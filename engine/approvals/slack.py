@@ -47,9 +47,8 @@ from engine.intake.request_body import BodyTooLargeError, read_limited_body
 from flows.approval import ApprovalRequest
 from flows.approval.form import EngineAnswer, Vote, judge_answer
 from flows.approval.models import is_gate_key
-from flows.approval.slack import approval_message
 from flows.approval.store import akeep_vote, aread_answer, aread_vote, read_request
-from flows.approval.wording import already_text
+from flows.approval.wording import already_text, approval_message
 from integrations.slack import (
     ButtonPress,
     InteractionError,
