@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -68,6 +69,30 @@ class _Uvicorn(uvicorn.Server):
             ):
                 transport.abort()
         await super().shutdown(sockets)
+
+
+#: What uvicorn's websockets-sansio protocol logs when an app refuses an upgrade with an HTTP
+#: answer (``websocket.http.response``), although the client got that answer.
+DENIAL_NOISE = "ASGI callable returned without completing handshake."
+
+
+class _RefusedExecIsNoError(logging.Filter):
+    """Drops uvicorn's ERROR for an exec the API refused (RBAC's 403, an injected 429 or 500).
+
+    The API server answers a refused exec upgrade with a plain HTTP ``Status``, and so does
+    this one; uvicorn (0.3x-0.5x, websockets-sansio) then logs that the app "returned without
+    completing handshake", an error line per refusal in a run with injected faults that says
+    nothing went wrong. Every exec this app serves either accepts or refuses, so the line never
+    means anything else here.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != DENIAL_NOISE
+
+
+_UVICORN_ERRORS = logging.getLogger("uvicorn.error")
+if not any(isinstance(f, _RefusedExecIsNoError) for f in _UVICORN_ERRORS.filters):
+    _UVICORN_ERRORS.addFilter(_RefusedExecIsNoError())
 
 
 def _uvicorn(app: Starlette, *, tls: bool) -> uvicorn.Server:

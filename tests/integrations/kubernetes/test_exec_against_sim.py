@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import random
+from collections.abc import Iterator
 
 import pytest
 
@@ -10,6 +13,27 @@ from integrations.kubernetes import Kube, NotFound, TransientKubeError
 from integrations.kubernetes.pod_exec import never_started
 from integrations.kubernetes.views import Pod
 from simcluster.server import SimServer
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.said: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.said.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def uvicorn_errors() -> Iterator[list[str]]:
+    """What the simulated cluster's uvicorn logs at ERROR meanwhile (it does not propagate)."""
+    kept = _Kept()
+    source = logging.getLogger("uvicorn.error")
+    source.addHandler(kept)
+    try:
+        yield kept.said
+    finally:
+        source.removeHandler(kept)
 
 
 @pytest.fixture
@@ -77,10 +101,14 @@ def test_a_refused_handshake_is_retried_and_the_command_runs_once(
     faults.retry_after_seconds = 0
     faults.throttle_rate, faults.error_rate = throttle_rate, error_rate
 
-    result = admin_kube.exec_in_pod(kube_proxy_pod.meta.name, "kube-system", ["conntrack", "-L"])
+    with uvicorn_errors() as errors:
+        result = admin_kube.exec_in_pod(
+            kube_proxy_pod.meta.name, "kube-system", ["conntrack", "-L"]
+        )
 
     assert result.exit_code == 0
     assert sim.cluster.requests.total(verb="create", resource="pods/exec") == 2
+    assert errors == []  # the refusal is an answer, not a server error
 
 
 @pytest.mark.parametrize(
