@@ -223,6 +223,8 @@ class PrefectDispatcher:
     async def aclose(self) -> None:
         """Stop batching, close the HTTP client (a later call opens a new one)."""
         await self._batcher.aclose()
+        if self._incidents is not None:
+            await self._incidents.aclose()
         client, self._client = self._client, None
         if client is not None:
             await client.__aexit__(None, None, None)

@@ -11,15 +11,20 @@ read sends the batch's joins round again, and they start runs of their own.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from pydantic import ValidationError
 
 from engine.handoff import RunRequest
 from flows.incident.records import (
@@ -33,18 +38,28 @@ from flows.incident.records import (
 )
 from flows.run_identity import run_labels, run_tags
 
+logger = logging.getLogger(__name__)
+
 MARKERS_PAGE = 50
 """More open incidents than shared objects there are never exist in one cluster."""
 FRESH_SECONDS = 1.0
 """How long a read of the open incidents serves the batches that follow it."""
+STALE_SECONDS = 5.0
+"""How long a read serves them while a fresh one is made in the background: past this, a batch
+waits for the read."""
+
+Reader = Callable[[PrefectClient, str], Awaitable[dict[str, Incident]]]
 
 
 class OpenIncidents:
-    """The open incidents of one cluster, read at most once a second.
+    """The open incidents of one cluster, read at most once a second, off the alerts' path.
 
     A read a moment old is safe both ways: an alert that joins an incident closed meanwhile
     finds it closed on the read after its write and starts its run; an incident opened
-    meanwhile is found by the runs those alerts start, which then join it.
+    meanwhile is found by the runs those alerts start, which then join it. So a read older than
+    `FRESH_SECONDS` still answers while the next is made in the background: a batch of alerts
+    never waits for this read (one Prefect call per second on the path of every join was the
+    slowest part of a storm), unless none was made for `STALE_SECONDS`.
     """
 
     def __init__(
@@ -52,26 +67,65 @@ class OpenIncidents:
         cluster: str,
         *,
         fresh_seconds: float = FRESH_SECONDS,
+        stale_seconds: float = STALE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        reader: Reader | None = None,
     ) -> None:
-        """Read `cluster`'s open incidents, keeping each read `fresh_seconds`."""
+        """Read `cluster`'s open incidents, each read fresh for `fresh_seconds`, then serving
+        while a fresh one is made until `stale_seconds`; `reader` reads them (tests)."""
         self.cluster = cluster
         self._fresh = fresh_seconds
+        self._stale = stale_seconds
         self._clock = clock
+        self._reader = reader or read_open_incidents
         self._read: tuple[float, dict[str, Incident]] | None = None
+        self._generation = 0
+        self._refresh: asyncio.Task[None] | None = None
 
     async def read(self, client: PrefectClient) -> dict[str, Incident]:
-        """The open incidents by shared object, as read within the last `fresh_seconds`."""
-        now = self._clock()
-        if self._read is not None and now - self._read[0] < self._fresh:
-            return self._read[1]
-        incidents = await read_open_incidents(client, self.cluster)
-        self._read = (now, incidents)
-        return incidents
+        """The open incidents by shared object, as read within the last `stale_seconds`."""
+        if self._read is not None:
+            age = self._clock() - self._read[0]
+            if age < self._fresh:
+                return self._read[1]
+            if age < self._stale:
+                self._refresh_in_background(client)
+                return self._read[1]
+        return await self._read_now(client)
 
     def forget(self) -> None:
-        """Read them afresh next time (one was found closed)."""
+        """Read them afresh next time (one was found closed); a read under way is not kept."""
         self._read = None
+        self._generation += 1
+
+    async def aclose(self) -> None:
+        """Stop a read under way in the background."""
+        refresh, self._refresh = self._refresh, None
+        if refresh is not None:
+            refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresh
+
+    async def _read_now(self, client: PrefectClient) -> dict[str, Incident]:
+        # Stamped when the read began: what it found may have changed while it was answered.
+        began, generation = self._clock(), self._generation
+        incidents = await self._reader(client, self.cluster)
+        if generation == self._generation:
+            self._read = (began, incidents)
+        return incidents
+
+    def _refresh_in_background(self, client: PrefectClient) -> None:
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.get_running_loop().create_task(
+                self._refresh_quietly(client), name=f"open-incidents-{self.cluster}"
+            )
+
+    async def _refresh_quietly(self, client: PrefectClient) -> None:
+        try:
+            await self._read_now(client)
+        except (httpx.HTTPError, ValidationError) as error:
+            # Not lost: past STALE_SECONDS a batch reads them itself, and fails there as usual.
+            logger.warning("reading the open incidents failed (read again later): %r", error)
 
 
 async def read_open_incidents(client: PrefectClient, cluster: str) -> dict[str, Incident]:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
 from uuid import UUID
 
 import pytest
@@ -16,6 +17,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.states import Completed
 
 from engine.dispatch.dispatcher import PrefectDispatcher
+from engine.dispatch.incidents import OpenIncidents
 from engine.handoff import RunHandle, RunRequest
 from flows.incident import ledger
 from flows.incident.records import Incident
@@ -155,3 +157,102 @@ async def test_without_a_cluster_key_every_alert_starts_its_run(
 async def _all(dispatcher: PrefectDispatcher, requests: list[RunRequest]) -> list[RunHandle]:
     """Submit them all at once (they share batches)."""
     return list(await asyncio.gather(*(dispatcher.submit(r) for r in requests)))
+
+
+class Reads:
+    """A stand-in for Prefect's answers about open incidents: one per read, counted."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def __call__(self, client: PrefectClient, cluster: str) -> dict[str, Incident]:
+        self.count += 1
+        answer = self.count
+        await self.gate.wait()
+        return {f"read-{answer}": _incident(cluster)}
+
+
+def _incident(cluster: str) -> Incident:
+    return Incident(
+        cluster=cluster,
+        shared=KUBE_PROXY,
+        owner_run_id=str(uuid.uuid4()),
+        owner_run_name="owner",
+        cause="kube-proxy needs a restart",
+        opened_at=datetime.now(UTC),
+    )
+
+
+@pytest.fixture
+def clock() -> list[float]:
+    """A monotonic clock the test moves by hand."""
+    return [100.0]
+
+
+@pytest.fixture
+def reads() -> Reads:
+    return Reads()
+
+
+@pytest.fixture
+def open_incidents(clock: list[float], reads: Reads) -> OpenIncidents:
+    return OpenIncidents(
+        "c1", fresh_seconds=1.0, stale_seconds=5.0, clock=lambda: clock[0], reader=reads
+    )
+
+
+CLIENT = cast(PrefectClient, None)  # the stand-in reader never uses it
+
+
+async def test_a_fresh_read_serves_the_batches_that_follow_it_unasked(
+    open_incidents: OpenIncidents, reads: Reads, clock: list[float]
+) -> None:
+    first = await open_incidents.read(CLIENT)
+    clock[0] += 0.9
+
+    assert await open_incidents.read(CLIENT) is first
+    assert reads.count == 1
+
+
+async def test_an_older_read_answers_at_once_while_the_next_is_made_in_the_background(
+    open_incidents: OpenIncidents, reads: Reads, clock: list[float]
+) -> None:
+    first = await open_incidents.read(CLIENT)
+    clock[0] += 2.0
+    reads.gate.clear()  # Prefect slow to answer
+
+    assert await open_incidents.read(CLIENT) is first
+    assert await open_incidents.read(CLIENT) is first  # one read under way, not two
+    reads.gate.set()
+    await asyncio.sleep(0.01)  # the background read finishes
+
+    assert list(await open_incidents.read(CLIENT)) == ["read-2"]
+    assert reads.count == 2
+
+
+async def test_a_read_older_than_stale_is_made_again_before_the_batch_goes_on(
+    open_incidents: OpenIncidents, reads: Reads, clock: list[float]
+) -> None:
+    await open_incidents.read(CLIENT)
+    clock[0] += 5.0
+
+    assert list(await open_incidents.read(CLIENT)) == ["read-2"]
+
+
+async def test_after_forget_the_next_batch_reads_and_a_read_under_way_is_not_kept(
+    open_incidents: OpenIncidents, reads: Reads, clock: list[float]
+) -> None:
+    await open_incidents.read(CLIENT)
+    clock[0] += 2.0
+    reads.gate.clear()
+    await open_incidents.read(CLIENT)  # read 2 starts in the background
+    await asyncio.sleep(0)
+
+    open_incidents.forget()  # an incident was found closed
+    reads.gate.set()
+    await asyncio.sleep(0.01)  # read 2 finishes, after the forget
+
+    assert list(await open_incidents.read(CLIENT)) == ["read-3"]
+    await open_incidents.aclose()
