@@ -38,6 +38,7 @@ from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.execution.executor import WarmExecutor
 from engine.execution.heartbeats import watch_for_unresponsive_runs
 from engine.handoff import RunLauncher
+from engine.heap import settle_heap
 from engine.intake.alert_plan import catalog_matcher
 from engine.intake.auth import WebhookAuth
 from engine.intake.credentials import CredentialsError, webhook_auth
@@ -340,6 +341,7 @@ async def _serve(
             slack=slack,
             backup_dir=settings.backup_folder,
         )
+    settle_heap()
     url = receiver_url(settings, receiver)
     banner = engine_banner(
         settings,
