@@ -32,10 +32,10 @@ from engine.deployments import (
     register_deployments,
 )
 from engine.dispatch.dispatcher import PrefectDispatcher
-from engine.heap import settle_heap
 from engine.intake.alert_plan import catalog_matcher
 from engine.intake.receiver import build_receiver
 from engine.prefect_server import PrefectServer
+from engine.responsive import settle_for_serving
 from engine.startup import Engine
 from flows.checklist.flow import DEPLOYMENT_NAME, FLOW_NAME
 from runbooks import load_catalog
@@ -132,7 +132,7 @@ def full_engine(
             access=simulated_access(kubeconfig), alertmanager_url=alertmanager_url
         )
         engine.start()
-        settle_heap()  # as `runbooks up` does once the engine is assembled
+        settle_for_serving()  # as `runbooks up` does once the engine is assembled
         parts.callback(engine.stop)
         yield BenchEngine(engine=engine, prefect=prefect, sim=sim)
 
@@ -165,7 +165,7 @@ def handoff_engine(
     with local_prefect(workdir / "prefect", server_settings=server_settings) as prefect:
         engine = ServedEngine(assemble=assemble)
         engine.start()
-        settle_heap()  # as `runbooks up` does once the engine is assembled
+        settle_for_serving()  # as `runbooks up` does once the engine is assembled
         try:
             yield BenchEngine(engine=engine, prefect=prefect, sim=None)
         finally:

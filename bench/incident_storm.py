@@ -1,12 +1,13 @@
 """Benchmark: a big incident: 1,000 ServiceDown alerts in 20 s, kube-proxy failing on 3 of 50 nodes.
 
 Run: ``uv run --frozen python -m bench.incident_storm [--alerts 1000] [--seconds 20]
-[--nodes 50] [--broken 3] [--join-rate 200] [--join-seconds 5]``.
+[--nodes 50] [--broken 3] [--join-rate 200] [--join-seconds 5] [--database sqlite|postgres]``.
 
 The whole engine (``assemble_engine``: receiver, dispatcher, warm executor, sweeper) serves in a
-child process over a real Prefect server (SQLite) and a simulated cluster of ``--nodes`` nodes
-whose kube-proxy is wedged on ``--broken`` of them, with one Service per alert (all selecting
-one healthy Deployment). This process sends one ServiceDown alert per webhook request, open
+child process over a real Prefect server (SQLite; PostgreSQL with ``--database postgres``, as
+a scaled-out install runs) and a simulated cluster of ``--nodes`` nodes whose kube-proxy is
+wedged on ``--broken`` of them, with one Service per alert (all selecting one healthy
+Deployment). This process sends one ServiceDown alert per webhook request, open
 loop: ``--alerts`` in ``--seconds``, then ``--join-rate`` requests per second of new alerts for
 ``--join-seconds`` while the incident is open (every one of those should join it). Then it
 approves the one request through Prefect's API (as the UI's resume form does) and waits for
@@ -28,7 +29,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,7 +51,8 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 
 from bench.harness import CHECKLIST, describe_ms, grouped_notification, open_loop, percentile
-from engine.heap import settle_heap
+from bench.postgres import running_postgres
+from engine.responsive import settle_for_serving
 from flows.approval.store import read_request
 from simcluster import manifests
 from simcluster.rbac import RbacPolicy
@@ -112,37 +114,50 @@ def _cluster(shape: Shape) -> SimServer:
 
 
 @contextmanager
-def _engine(workdir: Path, shape: Shape) -> Iterator[tuple[ServedEngine, str, SimServer]]:
+def _engine(workdir: Path, kubeconfig: Path, database: str) -> Iterator[tuple[ServedEngine, str]]:
     with ExitStack() as parts:
-        prefect = parts.enter_context(local_prefect(workdir / "prefect"))
-        sim = parts.enter_context(_cluster(shape))
-        kubeconfig = sim.write_kubeconfig(workdir / "engine.kubeconfig", user="engine")
+        server_settings = None
+        if database == "postgres":
+            url = parts.enter_context(running_postgres())
+            server_settings = {"PREFECT_API_DATABASE_CONNECTION_URL": url}
+        prefect = parts.enter_context(
+            local_prefect(workdir / "prefect", server_settings=server_settings)
+        )
         engine = ServedEngine(access=simulated_access(kubeconfig))
         engine.start()
-        settle_heap()  # as `runbooks up` does once the engine is assembled
+        settle_for_serving()  # as `runbooks up` does once the engine is assembled
         parts.callback(engine.stop)
-        yield engine, prefect.api_url, sim
+        yield engine, prefect.api_url
 
 
-def _serve(workdir: Path, shape: Shape, pipe: Connection) -> None:
-    with _engine(workdir, shape) as (engine, api_url, sim):
-        checklist = str(engine.deployment_ids[CHECKLIST])
-        pipe.send(Endpoints(engine.url, api_url, checklist, os.getpid()))
+def _serve_cluster(workdir: Path, shape: Shape, pipe: Connection) -> None:
+    with _cluster(shape) as sim:
+        pipe.send(sim.write_kubeconfig(workdir / "engine.kubeconfig", user="engine"))
         while (message := pipe.recv()) != "stop":
             if message == "deletions":
                 pipe.send(sim.cluster.requests.total(verb="delete", resource="pods"))
 
 
+def _serve(workdir: Path, kubeconfig: Path, database: str, pipe: Connection) -> None:
+    with _engine(workdir, kubeconfig, database) as (engine, api_url):
+        checklist = str(engine.deployment_ids[CHECKLIST])
+        pipe.send(Endpoints(engine.url, api_url, checklist, os.getpid()))
+        while pipe.recv() != "stop":
+            pass
+
+
 @contextmanager
-def engine_process(workdir: Path, shape: Shape) -> Iterator[tuple[Endpoints, Connection]]:
-    """The engine in a child process (this one is the load generator, as Alertmanager is)."""
+def _child(
+    target: Callable[..., None], args: tuple[Any, ...], *, name: str
+) -> Iterator[tuple[Any, Connection]]:
+    """`target(*args, pipe)` in a child process: what it sends first, and the pipe."""
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
-    child = context.Process(target=_serve, args=(workdir, shape, theirs), name="bench-engine")
+    child = context.Process(target=target, args=(*args, theirs), name=name)
     child.start()
     try:
         if not ours.poll(300):
-            raise RuntimeError("the engine did not start within 300 s")
+            raise RuntimeError(f"{name} did not start within 300 s")
         yield ours.recv(), ours
     finally:
         with contextlib.suppress(BrokenPipeError):
@@ -151,6 +166,25 @@ def engine_process(workdir: Path, shape: Shape) -> Iterator[tuple[Endpoints, Con
         if child.is_alive():
             child.terminate()
             child.join(timeout=10)
+
+
+@contextmanager
+def engine_process(
+    workdir: Path, shape: Shape, database: str
+) -> Iterator[tuple[Endpoints, Connection]]:
+    """The simulated cluster and the engine, each in a process of its own.
+
+    As in a cluster, the API server's work (and kube-proxy's, and the controllers') is not
+    done in the engine's process; this one is the load generator, as Alertmanager is.
+
+    Yields:
+        Where the engine listens, and the cluster's pipe (it answers ``"deletions"``).
+    """
+    with (
+        _child(_serve_cluster, (workdir, shape), name="bench-cluster") as (kubeconfig, cluster),
+        _child(_serve, (workdir, kubeconfig, database), name="bench-engine") as (endpoints, _),
+    ):
+        yield endpoints, cluster
 
 
 @dataclass
@@ -322,17 +356,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--broken", type=int, default=3)
     parser.add_argument("--join-rate", type=float, default=200.0)
     parser.add_argument("--join-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="Prefect's database: the embedded default, or PostgreSQL as a scaled-out install",
+    )
     args = parser.parse_args(argv)
     joins = int(args.join_rate * args.join_seconds)
     shape = Shape(nodes=args.nodes, broken=args.broken, services=args.alerts + joins)
     print(
         f"incident: kube-proxy wedged on {shape.broken} of {shape.nodes} nodes; "
         f"{args.alerts} ServiceDown alerts in {args.seconds:g} s, then {joins} more at "
-        f"{args.join_rate:g}/s; SQLite; one alert per request"
+        f"{args.join_rate:g}/s; {args.database}; one alert per request"
     )
     with (
         tempfile.TemporaryDirectory(prefix="bench-incident-") as workdir,
-        engine_process(Path(workdir), shape) as (endpoints, pipe),
+        engine_process(Path(workdir), shape, args.database) as (endpoints, pipe),
     ):
         asyncio.run(storm(endpoints, pipe, args))
 

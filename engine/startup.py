@@ -38,7 +38,6 @@ from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.execution.executor import WarmExecutor
 from engine.execution.heartbeats import watch_for_unresponsive_runs
 from engine.handoff import RunLauncher
-from engine.heap import settle_heap
 from engine.intake.alert_plan import catalog_matcher
 from engine.intake.auth import WebhookAuth
 from engine.intake.credentials import CredentialsError, webhook_auth
@@ -52,6 +51,7 @@ from engine.listeners import (
 )
 from engine.logs import Progress, configure_logging
 from engine.prefect_server import API_URL_VARIABLE, PrefectServerError, prefect_api
+from engine.responsive import settle_for_serving
 from engine.settings import EngineSettings
 from engine.signals import StopRequested, stop_on_signals
 from flows.approval.notifier import LogNotifier
@@ -341,7 +341,7 @@ async def _serve(
             slack=slack,
             backup_dir=settings.backup_folder,
         )
-    settle_heap()
+    settle_for_serving()
     url = receiver_url(settings, receiver)
     banner = engine_banner(
         settings,
