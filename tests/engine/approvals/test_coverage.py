@@ -20,6 +20,7 @@ from flows.approval.notifier import LogNotifier
 from flows.incident import ledger
 from flows.incident.records import Incident, JoinedAlert
 from tests.engine.sample_flows import record_flow
+from tests.incident_owner import own_kube_proxy_incident
 from tests.prefect_runs import create_run_by_hand
 
 STARTS_AT = datetime(2025, 11, 25, 9, 30, 5, tzinfo=UTC)
@@ -48,18 +49,7 @@ async def owner(prefect_client: PrefectClient, owners_deployment: UUID) -> Async
 @pytest.fixture
 def incident(owner: FlowRun) -> Incident:
     """The incident `owner` owns."""
-    claim = ledger.claim_incident(
-        Incident(
-            cluster=uuid.uuid4().hex[:12],
-            shared="kube-proxy",
-            owner_run_id=str(owner.id),
-            owner_run_name=owner.name,
-            cause="kube-proxy needs a restart on 1 node(s): node-2",
-            opened_at=datetime.now(UTC),
-        )
-    )
-    assert claim.owned
-    return claim.incident
+    return own_kube_proxy_incident(uuid.uuid4().hex[:12], owner)
 
 
 def joined(service: str) -> JoinedAlert:

@@ -22,6 +22,7 @@ from engine.handoff import RunHandle, RunRequest
 from flows.incident import ledger
 from flows.incident.records import Incident
 from tests.engine.alert_requests import run_request
+from tests.incident_owner import own_kube_proxy_incident
 
 RECORD = "engine-test-record/engine-test-record"
 KUBE_PROXY = "kube-proxy"
@@ -49,17 +50,9 @@ async def owner(prefect_client: PrefectClient, deployment_ids: dict[str, UUID]) 
 @pytest.fixture
 def incident(cluster: str, owner: FlowRun) -> Incident:
     """The open kube-proxy incident of `cluster`, owned by `owner`."""
-    proposal = Incident(
-        cluster=cluster,
-        shared=KUBE_PROXY,
-        owner_run_id=str(owner.id),
-        owner_run_name=owner.name,
-        cause="kube-proxy needs a restart on 2 node(s): node-2, node-3",
-        opened_at=datetime.now(UTC),
+    return own_kube_proxy_incident(
+        cluster, owner, cause="kube-proxy needs a restart on 2 node(s): node-2, node-3"
     )
-    claim = ledger.claim_incident(proposal)
-    assert claim.owned
-    return claim.incident
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from prefect import flow
 from prefect.client.orchestration import PrefectClient
 
 from engine.dispatch.incidents import record_joins
-from flows.incident import ledger
 from flows.incident.records import Incident, JoinedAlert
 from simcluster.faults import BROKEN_PROXY_IMAGE
 from tests.flows.conftest import Launch
 from tests.flows.rollback.test_flow import image_of, wait_for_revisions
+from tests.incident_owner import own_kube_proxy_incident
 
 STARTS_AT = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
 
@@ -29,17 +29,9 @@ async def test_a_rollback_while_another_run_changes_kube_proxy_changes_nothing_a
     await wait_for_revisions(engine, 2)
     # A live run no engine executes (no deployment) holds kube-proxy, as a checklist would.
     other = await prefect_client.create_flow_run(stand_in, name="restarting-kube-proxy")
-    claim = ledger.claim_incident(
-        Incident(
-            cluster=engine.cluster,
-            shared="kube-proxy",
-            owner_run_id=str(other.id),
-            owner_run_name=other.name,
-            cause="kube-proxy needs a restart on 2 node(s): node-2, node-3",
-            opened_at=datetime.now(UTC),
-        )
+    own_kube_proxy_incident(
+        engine.cluster, other, cause="kube-proxy needs a restart on 2 node(s): node-2, node-3"
     )
-    assert claim.owned
 
     run_id = await engine.start_run()
     done = await engine.wait_for(run_id)
