@@ -252,10 +252,16 @@ class WarmExecutor:
                 await in_daemon_thread(
                     lambda: self._execute(flow, flow_run), name=f"flow-run-{flow_run.id}"
                 )
-            except (Abort, Pause) as exc:
-                # Orchestration stopped the run (e.g. cancelled) or it suspended itself: both
-                # are states the server already holds; nothing is left running here.
-                logger.info("flow run %s left the engine: %s", flow_run.id, exc)
+            except Pause:
+                # A state the server already holds; nothing is left running here.
+                logger.info(
+                    "flow run %s waits for an answer (Suspended): it runs on, here or on another "
+                    "replica, once answered",
+                    flow_run.id,
+                )
+            except Abort as exc:
+                # Orchestration stopped the run (e.g. cancelled): the server holds its state.
+                logger.info("flow run %s was stopped by Prefect: %s", flow_run.id, exc or "aborted")
             except Exception as error:
                 if prefect_unreachable(error):
                     logger.warning(

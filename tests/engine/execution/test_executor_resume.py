@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from uuid import UUID
 
+import pytest
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.objects import StateType
 
@@ -30,8 +32,11 @@ async def suspended(client: PrefectClient, run_id: UUID, within: float = 30) -> 
 
 
 async def test_a_run_resumed_as_it_suspends_is_taken_up_without_waiting_for_a_poll(
-    deployment_ids: dict[str, UUID], prefect_client: PrefectClient
+    deployment_ids: dict[str, UUID],
+    prefect_client: PrefectClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="engine.execution.executor")
     # A minute between polls: only the hand-over can pick the resumed run up in time.
     executor = WarmExecutor(flows_by_deployment(SAMPLE_SPECS, deployment_ids), poll_interval=60)
     await executor.start()
@@ -51,3 +56,8 @@ async def test_a_run_resumed_as_it_suspends_is_taken_up_without_waiting_for_a_po
 
     assert done.state_type == StateType.COMPLETED, done.state
     assert took < 10, f"taken up after {took:.1f}s"
+    said = [r.getMessage() for r in caplog.records if r.name == "engine.execution.executor"]
+    assert (
+        f"flow run {run.id} waits for an answer (Suspended): it runs on, here or on another "
+        "replica, once answered" in said
+    )
