@@ -8,6 +8,7 @@ import time
 from typing import Any
 from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import PrefectHTTPStatusError
@@ -42,6 +43,12 @@ async def create_run_by_hand(client: PrefectClient, deployment_id: UUID, **optio
                 return await client.create_flow_run_from_deployment(deployment_id, **options)
             except PrefectHTTPStatusError as exc:
                 if exc.response.status_code != 503 or time.monotonic() > deadline:
+                    raise
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                # A kept-alive connection the server closed as the request went out (the
+                # client's own retries, off here, would cover it). Sent again only when the
+                # run has an idempotency key: a create the server did make is then found.
+                if "idempotency_key" not in options or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(random.uniform(0.02, 0.2))
 
