@@ -212,6 +212,31 @@ def _serve_in_child(
 
 
 @contextmanager
+def child_process(
+    target: Callable[..., None], args: tuple[Any, ...], *, name: str, startup_timeout: float
+) -> Iterator[tuple[Any, Connection]]:
+    """`target(*args, pipe)` in a spawned child: what it sends first, and the pipe.
+
+    On leaving, the child is sent ``"stop"`` and joined (terminated if it will not end).
+    """
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=target, args=(*args, theirs), name=name)
+    child.start()
+    try:
+        if not ours.poll(startup_timeout):
+            raise RuntimeError(f"{name} did not start within {startup_timeout:g}s")
+        yield ours.recv(), ours
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            ours.send("stop")
+        child.join(timeout=120)
+        if child.is_alive():
+            child.terminate()
+            child.join(timeout=10)
+
+
+@contextmanager
 def engine_process(
     kind: Literal["full", "handoff"],
     workdir: Path,
@@ -224,23 +249,8 @@ def engine_process(
     The load generator then has this process (and its interpreter lock) to itself, as
     Alertmanager would.
     """
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    child = context.Process(
-        target=_serve_in_child,
-        args=(kind, workdir, dict(server_settings or {}) or None, theirs),
-        name=f"bench-engine-{kind}",
-    )
-    child.start()
-    try:
-        if not ours.poll(startup_timeout):
-            raise RuntimeError(f"the {kind} engine did not start within {startup_timeout:g}s")
-        endpoints: EngineEndpoints = ours.recv()
+    args = (kind, workdir, dict(server_settings or {}) or None)
+    with child_process(
+        _serve_in_child, args, name=f"bench-engine-{kind}", startup_timeout=startup_timeout
+    ) as (endpoints, _):
         yield endpoints
-    finally:
-        with contextlib.suppress(BrokenPipeError):
-            ours.send("stop")
-        child.join(timeout=120)
-        if child.is_alive():
-            child.terminate()
-            child.join(timeout=10)

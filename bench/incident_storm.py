@@ -24,12 +24,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import multiprocessing
 import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,7 +49,14 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 
-from bench.harness import CHECKLIST, describe_ms, grouped_notification, open_loop, percentile
+from bench.harness import (
+    CHECKLIST,
+    child_process,
+    describe_ms,
+    grouped_notification,
+    open_loop,
+    percentile,
+)
 from bench.postgres import running_postgres
 from engine.responsive import settle_for_serving
 from flows.approval.store import read_request
@@ -147,28 +153,6 @@ def _serve(workdir: Path, kubeconfig: Path, database: str, pipe: Connection) -> 
 
 
 @contextmanager
-def _child(
-    target: Callable[..., None], args: tuple[Any, ...], *, name: str
-) -> Iterator[tuple[Any, Connection]]:
-    """`target(*args, pipe)` in a child process: what it sends first, and the pipe."""
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    child = context.Process(target=target, args=(*args, theirs), name=name)
-    child.start()
-    try:
-        if not ours.poll(300):
-            raise RuntimeError(f"{name} did not start within 300 s")
-        yield ours.recv(), ours
-    finally:
-        with contextlib.suppress(BrokenPipeError):
-            ours.send("stop")
-        child.join(timeout=120)
-        if child.is_alive():
-            child.terminate()
-            child.join(timeout=10)
-
-
-@contextmanager
 def engine_process(
     workdir: Path, shape: Shape, database: str
 ) -> Iterator[tuple[Endpoints, Connection]]:
@@ -181,8 +165,12 @@ def engine_process(
         Where the engine listens, and the cluster's pipe (it answers ``"deletions"``).
     """
     with (
-        _child(_serve_cluster, (workdir, shape), name="bench-cluster") as (kubeconfig, cluster),
-        _child(_serve, (workdir, kubeconfig, database), name="bench-engine") as (endpoints, _),
+        child_process(
+            _serve_cluster, (workdir, shape), name="bench-cluster", startup_timeout=300
+        ) as (kubeconfig, cluster),
+        child_process(
+            _serve, (workdir, kubeconfig, database), name="bench-engine", startup_timeout=300
+        ) as (endpoints, _),
     ):
         yield endpoints, cluster
 
