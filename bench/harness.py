@@ -63,6 +63,26 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
 
 
+def prefect_server_pid(port: str) -> int | None:
+    """The process serving Prefect's API on ``port`` (``... server start ... --port``)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"server" in command and port.encode() in command:
+                return int(entry.name)
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; NaN once it is gone."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return math.nan
+
+
 def describe_ms(name: str, seconds: Sequence[float]) -> str:
     """One line: count, p50, p99 and max of latencies given in seconds, in milliseconds."""
     if not seconds:

@@ -47,7 +47,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 
-from bench.harness import EngineEndpoints, engine_process, grouped_notification
+from bench.harness import EngineEndpoints, engine_process, grouped_notification, prefect_server_pid
 from tests.e2e.served_engine import BEARER
 
 BROKEN = "soak-broken"
@@ -74,18 +74,6 @@ def _status(pid: int, field: str) -> float:
             if line.startswith(f"{field}:"):
                 return float(line.split()[1])
     return float("nan")
-
-
-def _prefect_pid(port: str) -> int | None:
-    """The process serving Prefect's API on `port` (``prefect server start ... --port``)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-            if b"server" in command and port.encode() in command:
-                return int(entry.name)
-    return None
 
 
 def _open_fds(pid: int) -> int:
@@ -222,7 +210,7 @@ async def soak(endpoints: EngineEndpoints, workdir: Path, args: argparse.Namespa
                 work.append(load.flaky_api())
             await asyncio.gather(*work)
             await asyncio.sleep(max(0.0, 60 - (time.monotonic() - started)))
-            prefect_pid = _prefect_pid(port)
+            prefect_pid = prefect_server_pid(port)
             sample = Sample(
                 minute=(time.monotonic() - began) / 60,
                 engine_rss_mb=_status(endpoints.pid, "VmRSS") / 1024,

@@ -15,15 +15,19 @@ rate:
    group changes, at repeat_interval, and to a receiver it finds slow): each finds its run;
 2. new alerts: every request needs a run created and persisted before its answer;
 3. where the time goes: the receiver's own handoff histogram (time inside Prefect calls per
-   alert), and Prefect's ``create_flow_run`` called directly at the same rate.
+   alert), the Prefect server's CPU time over the phase (one process: past one core's worth, the
+   requests queue), and Prefect's ``create_flow_run`` called directly at the same rate.
 
-Each phase's line ends with whether p99 meets the 25 ms target.
+Each phase's line ends with whether p99 meets its target (#10): redeliveries p99 <= 25 ms; new
+alerts, which must each be persisted as a run before the answer, p99 <= 1 s at 50/s with runs
+executing (``--engine full``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import tempfile
 import time
 import uuid
@@ -39,17 +43,20 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import (
     EngineEndpoints,
+    cpu_seconds,
     describe_ms,
     engine_process,
     grouped_notification,
     open_loop,
     percentile,
+    prefect_server_pid,
     service_down_labels,
 )
 from tests.e2e.served_engine import BEARER
 
 HANDOFF = "runbooks_receiver_handoff_seconds"
-TARGET = 0.025
+REDELIVERY_TARGET = 0.025
+NEW_ALERT_TARGET = 1.0
 
 
 @dataclass
@@ -107,22 +114,27 @@ async def webhook_phase(
     name: str,
     bodies: Sequence[bytes],
     rate: float,
+    target: float,
 ) -> None:
-    """Send the bodies to the webhook at ``rate``; print the phase's line and the handoff mean."""
+    """Send the bodies to the webhook at ``rate``; print the phase's line and where time went."""
     phase = Phase(name)
     url = f"{endpoints.url}/alertmanager"
     headers = {**BEARER, "Content-Type": "application/json"}
+    server = prefect_server_pid(endpoints.api_url.rsplit(":", 1)[1].split("/")[0])
     before = await handoff_totals(client, endpoints.url)
+    cpu_before, began = cpu_seconds(server) if server else math.nan, time.monotonic()
     await open_loop(
         lambda i: timed_post(client, url, bodies[i], phase, headers), rate=rate, count=len(bodies)
     )
+    busy = ((cpu_seconds(server) if server else math.nan) - cpu_before) / (time.monotonic() - began)
     after = await handoff_totals(client, endpoints.url)
     calls = after[1] - before[1]
     mean = (after[0] - before[0]) / calls * 1000 if calls else float("nan")
-    verdict = "met" if percentile(phase.latencies, 0.99) <= TARGET else "MISSED"
+    verdict = "met" if percentile(phase.latencies, 0.99) <= target else "MISSED"
     print(
-        f"{phase.report()}  p99 target {verdict}\n"
-        f"{'':<44} receiver inside Prefect calls: mean {mean:.1f} ms/alert",
+        f"{phase.report()}  p99 target ({target * 1000:g} ms) {verdict}\n"
+        f"{'':<44} receiver inside Prefect calls: mean {mean:.1f} ms/alert; "
+        f"Prefect server busy {busy:.0%} of a core",
         flush=True,
     )
 
@@ -205,6 +217,7 @@ async def measure(endpoints: EngineEndpoints, *, rates: Sequence[float], seconds
                 name=f"webhook ack, redeliveries @{rate:g}/s",
                 bodies=(primed * (count // len(primed) + 1))[:count],
                 rate=rate,
+                target=REDELIVERY_TARGET,
             )
             await webhook_phase(
                 client,
@@ -212,6 +225,7 @@ async def measure(endpoints: EngineEndpoints, *, rates: Sequence[float], seconds
                 name=f"webhook ack, new alerts @{rate:g}/s",
                 bodies=alert_bodies(f"new-{rate:g}", count),
                 rate=rate,
+                target=NEW_ALERT_TARGET,
             )
             await drain(client, endpoints, limit=120)
             print(await bare_create_phase(client, endpoints, rate=rate, count=count), flush=True)
@@ -226,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--engine", choices=["full", "handoff"], default="full")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-ack-") as workdir:
-        print(f"engine: {args.engine}; Prefect server: SQLite; target p99 <= 25 ms", flush=True)
+        print(f"engine: {args.engine}; Prefect server: SQLite", flush=True)
         with engine_process(args.engine, Path(workdir)) as endpoints:
             asyncio.run(measure(endpoints, rates=args.rates, seconds=args.seconds))
 
