@@ -12,9 +12,8 @@ runs in key order, and the waits never close a circle (a deadlock, which fails o
 transaction). Prefect still answers a bulk create whose transaction failed with its runs
 "created": only the runs read back are taken as persisted, the others are sent again.
 
-SQLite lets one writer in at a time. The server `runbooks up` starts makes the others wait
-(`engine.prefect_sqlite`); a Prefect of your own on SQLite fails their inserts with "database is
-locked", and its bulk create reports that per run. Such runs are sent again after a short back-off
+SQLite lets one writer in at a time and fails the others' inserts with "database is locked";
+Prefect's bulk create reports that per run. Such runs are sent again after a short back-off
 until the deadline; the runs that made it are answered meanwhile, the rest raise
 HandoffUnavailableError (a 503: Alertmanager retries and finds them by key).
 """
