@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import httpx
 from prometheus_client import CollectorRegistry
 
 from engine.app import build_engine_app
@@ -63,23 +64,35 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
 
 
-def prefect_server_pid(port: str) -> int | None:
-    """The process serving Prefect's API on ``port`` (``... server start ... --port``)."""
+def prefect_server_pid(api_url: str) -> int | None:
+    """The process serving the Prefect API at ``api_url`` (``... server start ... --port N``)."""
+    port = str(httpx.URL(api_url).port).encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
             command = (entry / "cmdline").read_bytes().split(b"\0")
-            if b"server" in command and port.encode() in command:
+            if b"server" in command and port in command:
                 return int(entry.name)
     return None
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far; NaN once it is gone."""
-    with contextlib.suppress(OSError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def process_status(pid: int | None, field: str) -> float:
+    """A number from ``/proc/<pid>/status`` (``VmRSS`` in kB, ``Threads``); NaN when unknown."""
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(f"{field}:"):
+                    return float(line.split()[1])
+    return math.nan
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) a process has used so far; NaN when unknown or gone."""
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return math.nan
 
 

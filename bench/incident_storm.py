@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -49,130 +46,13 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 
-from bench.harness import (
-    CHECKLIST,
-    child_process,
-    describe_ms,
-    grouped_notification,
-    open_loop,
-    percentile,
-)
-from bench.postgres import running_postgres
-from engine.responsive import settle_for_serving
+from bench.harness import describe_ms, grouped_notification, open_loop, percentile, process_status
+from bench.incident_rig import NAMESPACE, Endpoints, Shape, engine_process
 from flows.approval.store import read_request
-from simcluster import manifests
-from simcluster.rbac import RbacPolicy
-from simcluster.scenarios import build_cluster
-from simcluster.server import DEPLOY_RBAC_DIR, SimServer
-from simcluster.settings import SimSettings
-from tests.e2e.prefect_environment import local_prefect
-from tests.e2e.served_engine import BEARER, ServedEngine, simulated_access
+from tests.e2e.served_engine import BEARER
 
-NAMESPACE = "storm"
-HTTP = [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
-PORTS = [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}]
-CLUSTER_SETTINGS = SimSettings(
-    pod_start_delay=0.05,
-    pod_ready_delay=0.05,
-    crash_backoff_seconds=300,
-    probe_period_seconds=300,
-)
 JOIN_TARGET = 0.100
 FIRST_REQUEST_TARGET = 2.0
-
-
-@dataclass(frozen=True)
-class Shape:
-    """The incident: cluster size, broken nodes, Services."""
-
-    nodes: int
-    broken: int
-    services: int
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Where the child's engine and Prefect listen, and its process id (picklable)."""
-
-    url: str
-    api_url: str
-    checklist_id: str
-    pid: int
-
-
-def _cluster(shape: Shape) -> SimServer:
-    cluster = build_cluster(nodes=shape.nodes, settings=CLUSTER_SETTINGS)
-    cluster.rbac = RbacPolicy.from_directory(DEPLOY_RBAC_DIR)
-    cluster.create(manifests.namespace(NAMESPACE))
-    cluster.create(
-        manifests.deployment(
-            NAMESPACE, "web", image="registry.example.com/web:1", replicas=3, ports=HTTP
-        )
-    )
-    for number in range(shape.services):
-        cluster.create(
-            manifests.service(NAMESPACE, f"svc-{number}", ports=PORTS, selector={"app": "web"})
-        )
-    cluster.settle(timeout=30.0)
-    cluster.faults.kube_proxy_down([f"node-{n}" for n in range(1, shape.broken + 1)])
-    cluster.settle(timeout=5.0)
-    return SimServer(cluster)
-
-
-@contextmanager
-def _engine(workdir: Path, kubeconfig: Path, database: str) -> Iterator[tuple[ServedEngine, str]]:
-    with ExitStack() as parts:
-        server_settings = None
-        if database == "postgres":
-            url = parts.enter_context(running_postgres())
-            server_settings = {"PREFECT_API_DATABASE_CONNECTION_URL": url}
-        prefect = parts.enter_context(
-            local_prefect(workdir / "prefect", server_settings=server_settings)
-        )
-        engine = ServedEngine(access=simulated_access(kubeconfig))
-        engine.start()
-        settle_for_serving()  # as `runbooks up` does once the engine is assembled
-        parts.callback(engine.stop)
-        yield engine, prefect.api_url
-
-
-def _serve_cluster(workdir: Path, shape: Shape, pipe: Connection) -> None:
-    with _cluster(shape) as sim:
-        pipe.send(sim.write_kubeconfig(workdir / "engine.kubeconfig", user="engine"))
-        while (message := pipe.recv()) != "stop":
-            if message == "deletions":
-                pipe.send(sim.cluster.requests.total(verb="delete", resource="pods"))
-
-
-def _serve(workdir: Path, kubeconfig: Path, database: str, pipe: Connection) -> None:
-    with _engine(workdir, kubeconfig, database) as (engine, api_url):
-        checklist = str(engine.deployment_ids[CHECKLIST])
-        pipe.send(Endpoints(engine.url, api_url, checklist, os.getpid()))
-        while pipe.recv() != "stop":
-            pass
-
-
-@contextmanager
-def engine_process(
-    workdir: Path, shape: Shape, database: str
-) -> Iterator[tuple[Endpoints, Connection]]:
-    """The simulated cluster and the engine, each in a process of its own.
-
-    As in a cluster, the API server's work (and kube-proxy's, and the controllers') is not
-    done in the engine's process; this one is the load generator, as Alertmanager is.
-
-    Yields:
-        Where the engine listens, and the cluster's pipe (it answers ``"deletions"``).
-    """
-    with (
-        child_process(
-            _serve_cluster, (workdir, shape), name="bench-cluster", startup_timeout=300
-        ) as (kubeconfig, cluster),
-        child_process(
-            _serve, (workdir, kubeconfig, database), name="bench-engine", startup_timeout=300
-        ) as (endpoints, _),
-    ):
-        yield endpoints, cluster
 
 
 @dataclass
@@ -279,7 +159,7 @@ async def storm(endpoints: Endpoints, pipe: Connection, args: argparse.Namespace
     print(f"owner run(s) ended:           {', '.join(ended) or '-'}")
     print(f"UI resume during the joins:   {resumes}")
     print(f"Prefect runs created:         {runs}  (for {args.alerts + joins} alerts)")
-    print(f"engine memory (RSS):          {_rss_mb(endpoints.pid):.0f} MB")
+    print(f"engine memory (RSS):          {process_status(endpoints.pid, 'VmRSS') / 1024:.0f} MB")
     print(f"storm @{rate:g}/s statuses:    {dict(storm_acks.statuses)}")
     for outcome, seconds in sorted(storm_acks.by_outcome.items()):
         print(describe_ms(f"  storm ack, {outcome}", seconds))
@@ -325,14 +205,6 @@ async def _until_final(client: PrefectClient, runs: Sequence[UUID], *, within: f
                 break
             await asyncio.sleep(0.5)
     return names
-
-
-def _rss_mb(pid: int) -> float:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

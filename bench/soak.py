@@ -47,7 +47,13 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 
-from bench.harness import EngineEndpoints, engine_process, grouped_notification, prefect_server_pid
+from bench.harness import (
+    EngineEndpoints,
+    engine_process,
+    grouped_notification,
+    prefect_server_pid,
+    process_status,
+)
 from tests.e2e.served_engine import BEARER
 
 BROKEN = "soak-broken"
@@ -66,14 +72,6 @@ class Sample:
     open_fds: int
     threads: int
     runs: int
-
-
-def _status(pid: int, field: str) -> float:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return float(line.split()[1])
-    return float("nan")
 
 
 def _open_fds(pid: int) -> int:
@@ -191,7 +189,6 @@ class Load:
 
 async def soak(endpoints: EngineEndpoints, workdir: Path, args: argparse.Namespace) -> None:
     """Load the engine for ``--minutes``, sampling each minute; print samples and growth."""
-    port = endpoints.api_url.rsplit(":", 1)[1].split("/")[0]
     samples: list[Sample] = []
     began = time.monotonic()
     async with httpx.AsyncClient(timeout=30) as http, PrefectClient(endpoints.api_url) as prefect:
@@ -210,16 +207,14 @@ async def soak(endpoints: EngineEndpoints, workdir: Path, args: argparse.Namespa
                 work.append(load.flaky_api())
             await asyncio.gather(*work)
             await asyncio.sleep(max(0.0, 60 - (time.monotonic() - started)))
-            prefect_pid = prefect_server_pid(port)
+            prefect_pid = prefect_server_pid(endpoints.api_url)
             sample = Sample(
                 minute=(time.monotonic() - began) / 60,
-                engine_rss_mb=_status(endpoints.pid, "VmRSS") / 1024,
-                prefect_rss_mb=_status(prefect_pid, "VmRSS") / 1024
-                if prefect_pid
-                else float("nan"),
+                engine_rss_mb=process_status(endpoints.pid, "VmRSS") / 1024,
+                prefect_rss_mb=process_status(prefect_pid, "VmRSS") / 1024,
                 database_mb=_database_mb(workdir),
                 open_fds=_open_fds(endpoints.pid),
-                threads=int(_status(endpoints.pid, "Threads")),
+                threads=int(process_status(endpoints.pid, "Threads")),
                 runs=await prefect.count_flow_runs(),
             )
             samples.append(sample)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import tempfile
 import time
 import uuid
@@ -120,13 +119,13 @@ async def webhook_phase(
     phase = Phase(name)
     url = f"{endpoints.url}/alertmanager"
     headers = {**BEARER, "Content-Type": "application/json"}
-    server = prefect_server_pid(endpoints.api_url.rsplit(":", 1)[1].split("/")[0])
+    server = prefect_server_pid(endpoints.api_url)
     before = await handoff_totals(client, endpoints.url)
-    cpu_before, began = cpu_seconds(server) if server else math.nan, time.monotonic()
+    cpu_before, began = cpu_seconds(server), time.monotonic()
     await open_loop(
         lambda i: timed_post(client, url, bodies[i], phase, headers), rate=rate, count=len(bodies)
     )
-    busy = ((cpu_seconds(server) if server else math.nan) - cpu_before) / (time.monotonic() - began)
+    busy = (cpu_seconds(server) - cpu_before) / (time.monotonic() - began)
     after = await handoff_totals(client, endpoints.url)
     calls = after[1] - before[1]
     mean = (after[0] - before[0]) / calls * 1000 if calls else float("nan")
