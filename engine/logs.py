@@ -20,11 +20,13 @@ _STANDARD_ATTRIBUTES = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime"}
 )
 
-#: The ``extra`` fields a text line shows, with their labels: which alert and flow run it is
-#: about (`engine.intake.notifications.alert_fields`, Prefect's run loggers) and what failed.
+#: The ``extra`` fields a text line shows, with their labels: which alert, flow run and task
+#: it is about (`engine.intake.notifications.alert_fields`, Prefect's run loggers: a task's
+#: "Finished in state Completed()" says nothing without its task) and what failed.
 TEXT_FIELDS = (
     ("fingerprint", "fingerprint"),
     ("flow_run_name", "run"),
+    ("task_run_name", "task"),
     ("flow_run_id", "run_id"),
     ("error", "error"),
 )

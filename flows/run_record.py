@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from flows.approval.models import Approval, Channel, Decision, StepNote
+from flows.approval.models import Approval, Channel, Decision, StepNote, StepStatus
 
 OutcomeT = TypeVar("OutcomeT", bound=StrEnum)
 
@@ -21,14 +21,6 @@ class Ending(StrEnum):
     DRY_RUN = "dry_run"
     REJECTED = "rejected"
     APPROVAL_TIMED_OUT = "approval_timed_out"
-    FAILED = "failed"
-
-
-class StepStatus(StrEnum):
-    """How one step ended."""
-
-    DONE = "done"
-    SKIPPED = "skipped"
     FAILED = "failed"
 
 
@@ -104,7 +96,7 @@ class StepsRecord(FlowRecord[OutcomeT], Generic[OutcomeT]):
             StepNote(
                 key=f"{len(self.steps)}-{name}",
                 text=f"{name}: {detail}" if detail else name,
-                ok=status is not StepStatus.FAILED,
+                status=status,
                 at=at,
             )
         )

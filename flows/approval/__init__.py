@@ -18,6 +18,7 @@ from flows.approval.models import (
     RunEnding,
     RunSubject,
     StepNote,
+    StepStatus,
     clock_time,
     render_request,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "RunEnding",
     "RunSubject",
     "StepNote",
+    "StepStatus",
     "clock_time",
     "render_request",
 ]

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
+from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
 from flows.approval.form import FormAnswer, form_for, judge_answer
@@ -36,6 +37,7 @@ from flows.approval.models import (
     Coverage,
     Decision,
     RunSubject,
+    clock_time,
 )
 from flows.approval.notifier import Notifier
 from flows.approval.store import keep_request, mark_decided, read_answer, read_vote
@@ -156,6 +158,9 @@ class ApprovalGate:
             timeout=max(int(backstop.total_seconds()), 1),
         )
         answer = self._judged(kept)
+        # Prefect has just logged "Suspending flow run ..." once more (it cannot tell a replay
+        # from a first pause until its server answers): say it is not waiting again, and why.
+        get_run_logger().info("Resumed, not waiting again: %s", answer_line(answer))
         if mark_decided(kept):
             self._notifier.approval_decided(self._run, kept, answer)
         return Approval(request=kept, answer=answer)
@@ -177,3 +182,10 @@ class ApprovalGate:
         return judge_answer(
             request, stored.submitted, answered_at=stored.answered_at, first_vote=vote
         )
+
+
+def answer_line(answer: ApprovalAnswer) -> str:
+    """The answer in one line of a run's log: ``approved by alice via slack at <time>: <why>``."""
+    line = f"{answer.decision.value} by {answer.by} via {answer.channel.value} at "
+    line += clock_time(answer.decided_at)
+    return f"{line}: {answer.reason}" if answer.reason else line

@@ -213,20 +213,29 @@ class RunSubject:
     report_key: str
 
 
+class StepStatus(StrEnum):
+    """How one step ended. A skipped step did nothing and verified nothing: told apart from a
+    done one wherever a person reads it (a thread line, a report row)."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepNote:
-    """One step a run carried out (or failed to), as it is told while the run goes on.
+    """One step a run carried out (or skipped, or failed), as it is told while the run goes on.
 
     Attributes:
         key: The step's key, unique within the run.
         text: What was done, and how it ended.
-        ok: Whether it went as planned.
+        status: How it ended.
         at: When it ended.
     """
 
     key: str
     text: str
-    ok: bool
+    status: StepStatus
     at: datetime
 
 

@@ -37,6 +37,7 @@ from flows.approval.models import (
     RunEnding,
     RunSubject,
     StepNote,
+    StepStatus,
 )
 from flows.approval.notifier import LogNotifier
 from flows.approval.store import decided_key, keep_once, read_kept
@@ -113,7 +114,7 @@ class SlackNotifier:
         # Held while a parent is posted: a request and a step of one run must not both post one.
         self._parent_lock = threading.Lock()
         self._parents: dict[str, MessageRef] = {}
-        self._told: set[tuple[str, str, bool]] = set()
+        self._told: set[tuple[str, str, StepStatus]] = set()
         self._logged: set[tuple[str, str]] = set()
 
     def approval_requested(self, run: RunSubject, request: ApprovalRequest) -> None:
@@ -217,7 +218,7 @@ class SlackNotifier:
     def step_done(self, run: RunSubject, step: StepNote) -> None:
         """Say the step in the run's thread (opening it if need be), once per step and result."""
         self._log.step_done(run, step)
-        told = (run.flow_run_id, step.key, step.ok)
+        told = (run.flow_run_id, step.key, step.status)
         with self._lock:
             if told in self._told:
                 return

@@ -18,12 +18,20 @@ from flows.approval.models import (
     Decision,
     RunEnding,
     StepNote,
+    StepStatus,
 )
 from integrations.slack import ApprovalMessage, MessageItem, group_mention, mention, slack_date
 from runbooks.approval import SLACK_USER_PATTERN
 
 #: What the engine writes as the reason of a Slack press: not worth repeating.
 SLACK_REASON = "answered in Slack"
+
+#: A thread line's mark: a skipped step changed and verified nothing, so it must not look done.
+STEP_MARKS = {
+    StepStatus.DONE: ":white_check_mark:",
+    StepStatus.SKIPPED: ":fast_forward:",
+    StepStatus.FAILED: ":x:",
+}
 
 
 def who(answer: ApprovalAnswer) -> str:
@@ -119,8 +127,7 @@ def approval_message(
 
 def step_line(step: StepNote) -> str:
     """A step as its thread line."""
-    mark = ":white_check_mark:" if step.ok else ":x:"
-    return f"{mark} {step.text}"
+    return f"{STEP_MARKS[step.status]} {step.text}"
 
 
 def ending_line(ending: RunEnding, *, report: str | None) -> str:

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flows.approval import Approval, Channel, Decision, StepNote
+from flows.approval import Approval, Channel, Decision, StepNote, StepStatus
 from flows.checklist.actions import (
     PatchServiceSelector,
     PatchServiceTargetPort,
@@ -227,7 +227,7 @@ class RunRecord(FlowRecord[Outcome]):
         record.status, record.detail, record.finished_at = status, detail, at
         if status in (ActionStatus.DONE, ActionStatus.FAILED, ActionStatus.SKIPPED):
             text = f"{record.description}: {status.value}" + (f" ({detail})" if detail else "")
-            self.tell(StepNote(key=key, text=text, ok=status is not ActionStatus.FAILED, at=at))
+            self.tell(StepNote(key=key, text=text, status=StepStatus(status.value), at=at))
 
     def action_status(self, key: str) -> ActionStatus | None:
         """What became of the step `key`; None for a step not in the plan."""

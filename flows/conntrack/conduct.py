@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from prefect.states import Completed, Failed
 
-from flows.approval import ApprovalItem, ApprovalRequest
+from flows.approval import ApprovalItem, ApprovalRequest, StepStatus
 from flows.approval.gate import ApprovalGate
 from flows.change_run import ChangeRun, FinalState, RunReport, final_states
 from flows.conntrack.parameters import CleanupParameters
@@ -14,7 +14,6 @@ from flows.conntrack.plan import CleanupPlan
 from flows.conntrack.record import CleanupRecord, Outcome
 from flows.conntrack.report import render_report, report_key
 from flows.conntrack.tasks import assess_cleanup, clean_node
-from flows.run_record import StepStatus
 from flows.runtime import FlowRuntime
 from runbooks.approval import ActionKind, ApprovalPolicy
 

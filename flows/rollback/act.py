@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flows.approval import StepStatus
 from flows.rollback.observe import DAEMON_SET, NAMESPACE
 from flows.rollback.plan import current_template, rollback_patch
 from flows.run_guard import ensure_run_active
-from flows.run_record import StepStatus
 from integrations.kubernetes import Kube, StrategicMergePatch
 
 

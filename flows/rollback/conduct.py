@@ -9,7 +9,7 @@ from typing import Any
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Cancelled, Completed, Failed
 
-from flows.approval import ApprovalItem, ApprovalRequest
+from flows.approval import ApprovalItem, ApprovalRequest, StepStatus
 from flows.approval.gate import ApprovalGate
 from flows.change_run import ChangeRun, FinalState, RunReport, final_states
 from flows.incident import tasks as incident
@@ -21,7 +21,6 @@ from flows.rollback.record import Outcome, RollbackRecord
 from flows.rollback.report import backup_key, render_report, report_key
 from flows.rollback.rollout import Progress, RolloutVerdict
 from flows.rollback.tasks import assess_rollback, change_template, watch_rollout
-from flows.run_record import StepStatus
 from flows.runtime import FlowRuntime
 from runbooks.approval import ActionKind, ApprovalPolicy
 from runbooks.model import SharedObject

@@ -6,9 +6,12 @@ import contextlib
 import io
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 
 import pytest
+from prefect.client.schemas.objects import FlowRun, TaskRun
+from prefect.logging.loggers import task_run_logger
 
 from engine.intake.notifications import alert_fields
 from engine.logs import Progress, Terminal, configure_logging
@@ -67,6 +70,20 @@ def test_on_a_terminal_a_log_line_is_text_with_the_alert_and_its_flow_run() -> N
     assert " INFO    run created  " in line
     assert line.endswith(f"fingerprint=9f3c1a2b run=crimson-fox run_id={RUN_ID}")
     assert line[:8].count(":") == 2  # starts with the time, HH:MM:SS
+
+
+def test_a_prefect_task_line_names_its_task_as_well_as_its_flow_run() -> None:
+    run = FlowRun(name="crimson-fox", flow_id=uuid.uuid4(), id=uuid.UUID(RUN_ID))
+    task_run = TaskRun(flow_run_id=run.id, name="assess-4c1", task_key="assess", dynamic_key="0")
+    # The fields Prefect's own task-run logger puts on every record it writes (logged here
+    # without its API handler, which would send it to a Prefect server).
+    message, fields = task_run_logger(task_run, flow_run=run).process("Finished", {})
+    stream = io.StringIO()
+    with logging_as("text", stream):
+        logging.getLogger("engine.flows").info(message, **fields)
+
+    [line] = stream.getvalue().splitlines()
+    assert line.endswith(f"Finished  run=crimson-fox task=assess-4c1 run_id={RUN_ID}")
 
 
 def test_a_text_line_leaves_out_the_fields_a_record_does_not_carry() -> None:

@@ -21,6 +21,7 @@ from flows.approval import (
     RunEnding,
     RunSubject,
     StepNote,
+    StepStatus,
 )
 from flows.approval.gate import ApprovalGate
 from flows.approval.notifier import LogNotifier, Notifier
@@ -28,7 +29,7 @@ from flows.change_run import ChangeRun, RunReport, final_state, final_states
 from flows.checklist.record import Outcome as ChecklistOutcome
 from flows.conntrack.record import Outcome as CleanupOutcome
 from flows.rollback.record import Outcome as RollbackOutcome
-from flows.run_record import Ending, StepsRecord, StepStatus
+from flows.run_record import Ending, StepsRecord
 from flows.runtime import FlowRuntime
 from integrations.kubernetes import Kube, PermanentKubeError
 from runbooks.approval import ActionKind, ApprovalMode, ApprovalPolicy, FourEyes

@@ -14,12 +14,12 @@ from flows.approval import (
     ApprovalRequest,
     Channel,
     Decision,
+    StepStatus,
 )
 from flows.run_record import (
     FlowRecord,
     Step,
     StepsRecord,
-    StepStatus,
     answered,
     approved_by_policy,
 )

@@ -7,8 +7,8 @@ from enum import StrEnum
 
 import pytest
 
-from flows.approval import Channel, Decision
-from flows.run_record import ApprovalRecord, FlowRecord, Step, StepsRecord, StepStatus
+from flows.approval import Channel, Decision, StepStatus
+from flows.run_record import ApprovalRecord, FlowRecord, Step, StepsRecord
 from flows.run_report import approval_table, closing, opening, outcome_line, steps_table
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

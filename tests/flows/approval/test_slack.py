@@ -19,8 +19,14 @@ from uuid import UUID
 import httpx
 import pytest
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
 from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import LogSort
 from prefect.flows import Flow
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -229,6 +235,33 @@ async def test_an_approve_press_resumes_the_run_and_the_request_then_says_who_ap
     assert "{date_short_pretty} {time}|" in message["text"]
     assert [b["type"] for b in message["blocks"]].count("actions") == 0
     assert "| approved | oncall (Slack U0123ABCD) | slack |" in await desk.engine.report(run_id)
+
+
+async def test_the_runs_log_says_it_resumed_with_the_answer_after_prefects_replayed_pause(
+    desk: SlackDesk,
+) -> None:
+    run_id, posted = await waiting_run(desk)
+    await desk.press(posted, "approve")
+    await desk.engine.wait_for(run_id)
+
+    said = await run_log(desk.engine.client, run_id, until="Resumed")
+    replayed = max(n for n, line in enumerate(said) if line.startswith("Suspending flow run"))
+    assert said[replayed + 1].startswith(
+        "Resumed, not waiting again: approved by oncall (Slack U0123ABCD) via slack at "
+    ), said
+
+
+async def run_log(client: PrefectClient, run_id: UUID, *, until: str) -> list[str]:
+    """The run's log lines in Prefect, once one starts with ``until`` (its handler batches)."""
+    deadline = time.monotonic() + 30
+    while True:
+        logs = await client.read_logs(
+            LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])), sort=LogSort.TIMESTAMP_ASC
+        )
+        lines = [log.message for log in logs]
+        if any(line.startswith(until) for line in lines) or time.monotonic() > deadline:
+            return lines
+        await asyncio.sleep(0.1)
 
 
 async def test_the_whole_run_is_one_thread_parent_request_answer_steps_outcome(

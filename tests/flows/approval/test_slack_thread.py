@@ -13,7 +13,7 @@ from uuid import UUID
 import pytest
 from prefect.client.orchestration import PrefectClient
 
-from flows.approval import RunEnding, RunSubject, StepNote
+from flows.approval import RunEnding, RunSubject, StepNote, StepStatus
 from flows.approval.slack import SlackNotifier
 from integrations.slack import SlackChannel, SlackCredentials
 from tests.prefect_runs import create_run_by_hand
@@ -51,8 +51,8 @@ async def run(prefect_client: PrefectClient, asking_deployment: UUID) -> AsyncIt
     await prefect_client.delete_flow_run(created.id)
 
 
-def step(key: str, *, ok: bool = True) -> StepNote:
-    return StepNote(key=key, text=f"{key}: done", ok=ok, at=AT)
+def step(key: str, *, status: StepStatus = StepStatus.DONE) -> StepNote:
+    return StepNote(key=key, text=f"{key}: {status.value}", status=status, at=AT)
 
 
 ENDING = RunEnding(state="Recovered", detail="verified: 3/3 endpoints ready", ok=True, at=AT)
@@ -71,12 +71,13 @@ async def test_a_run_that_changed_nothing_stays_out_of_slack(
     assert slack.calls() == []
 
 
-async def test_the_first_step_opens_the_thread_and_each_step_is_told_once(
+async def test_the_first_step_opens_the_thread_and_each_step_is_told_once_marked_as_it_ended(
     notifier: SlackNotifier, slack: FakeSlack, run: RunSubject
 ) -> None:
     notifier.step_done(run, step("restart kube-proxy-a"))
     notifier.step_done(run, step("restart kube-proxy-a"))  # a re-run after the answer
-    notifier.step_done(run, step("verify", ok=False))
+    notifier.step_done(run, step("check the alert", status=StepStatus.SKIPPED))
+    notifier.step_done(run, step("verify", status=StepStatus.FAILED))
     notifier.run_finished(run, ENDING)
     await told(notifier, run)
 
@@ -87,7 +88,8 @@ async def test_the_first_step_opens_the_thread_and_each_step_is_told_once(
     )
     assert [line["text"] for line in lines] == [
         ":white_check_mark: restart kube-proxy-a: done",
-        ":x: verify: done",
+        ":fast_forward: check the alert: skipped",
+        ":x: verify: failed",
         ":white_check_mark: Ended *Recovered* at <!date^1736499792^{date_short_pretty} {time}"
         "|2025-01-10 09:03 UTC>: verified: 3/3 endpoints ready. "
         "<http://prefect.example/artifacts/key/report-7|Report>",

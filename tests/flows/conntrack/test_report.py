@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flows.approval import Channel, Decision
+from flows.approval import Channel, Decision, StepStatus
 from flows.conntrack.record import CleanupRecord, Outcome
 from flows.conntrack.report import render_report, report_key
-from flows.run_record import ApprovalRecord, Step, StepStatus
+from flows.run_record import ApprovalRecord, Step
 
 STARTED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 RUN_ID = "6f1e0a52-4c3b-4d7e-9a21-0b5c8e3f7d10"

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from flows.approval import StepStatus
 from flows.rollback.act import APPLIED_BY, apply_template
 from flows.rollback.observe import DAEMON_SET, NAMESPACE
 from flows.rollback.plan import current_template
-from flows.run_record import StepStatus
 from integrations.kubernetes import Kube, KubeConnection, connect
 
 OLDER_IMAGE = "registry.k8s.io/kube-proxy:v1.29.9"

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flows.approval import Channel, Decision
+from flows.approval import Channel, Decision, StepStatus
 from flows.approval.models import clock_time
 from flows.rollback.record import Outcome, RollbackRecord
 from flows.rollback.report import backup_key, render_report, report_key
-from flows.run_record import ApprovalRecord, StepStatus
+from flows.run_record import ApprovalRecord
 
 STARTED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 RUN_ID = "0f4c9a1e-5b7d-4e2a-9c3b-2d1e0f9a8b7c"
