@@ -25,7 +25,7 @@ from prefect.input.run_input import keyset_from_paused_state
 from engine.dispatch.dispatcher import PrefectDispatcher
 from engine.handoff import RunRequest
 from flows.approval import ApprovalRequest
-from flows.run_identity import FINGERPRINT_TAG
+from flows.run_identity import FINGERPRINT_TAG, FOLLOW_UP_OF_TAG
 from simcluster import manifests
 from simcluster.cluster import SimCluster
 from tests.flows.checklist_engine import (
@@ -331,18 +331,26 @@ async def test_a_node_the_owners_budget_defers_is_left_to_its_follow_up_run(
             labels={"node": node},
             scope="node",
             instance=node,
-            auto_approve=True,
             # One restart per run: the owner defers the other node to a follow-up.
             kube_proxy_restart_budget_fraction=0.01,
             kube_proxy_restart_hourly_budget_fraction=1.0,
         )
         for node in nodes
     ]
-
+    # The owner waits for its answer until the other run has joined: approved at once, a
+    # slow machine could let it close the incident before the other run got to it.
     states = await settled(engine, runs)
+    [owner] = [run for run, state in states.items() if state.type is StateType.PAUSED]
+    assert sorted(s.name or "" for s in states.values()) == ["JoinedIncident", "Suspended"]
+    await engine.answer(owner, approve=True)
+    assert (await engine.wait_for(owner, within=120)).name == "PartiallyMitigated"
+    [follow_up] = await prefect_client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[FOLLOW_UP_OF_TAG + str(owner)]))
+    )
+    await engine.wait_for(follow_up.id, paused=True, within=120)
+    await engine.answer(follow_up.id, approve=True)
     await _until_healed(cluster, within=120)
 
-    [owner] = [run for run, state in states.items() if state.name == "PartiallyMitigated"]
     report = await engine.report(owner)
     assert "deferred by this run's restart budget to follow-up run" in report
     tags = [FINGERPRINT_TAG + a.fingerprint for a in alerts.values()]
