@@ -19,6 +19,7 @@ from flows.approval.models import (
     RunSubject,
     StepNote,
     StepStatus,
+    answer_line,
     clock_time,
     render_request,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "RunSubject",
     "StepNote",
     "StepStatus",
+    "answer_line",
     "clock_time",
     "render_request",
 ]

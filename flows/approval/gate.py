@@ -37,7 +37,7 @@ from flows.approval.models import (
     Coverage,
     Decision,
     RunSubject,
-    clock_time,
+    answer_line,
 )
 from flows.approval.notifier import Notifier
 from flows.approval.store import keep_request, mark_decided, read_answer, read_vote
@@ -182,10 +182,3 @@ class ApprovalGate:
         return judge_answer(
             request, stored.submitted, answered_at=stored.answered_at, first_vote=vote
         )
-
-
-def answer_line(answer: ApprovalAnswer) -> str:
-    """The answer in one line of a run's log: ``approved by alice via slack at <time>: <why>``."""
-    line = f"{answer.decision.value} by {answer.by} via {answer.channel.value} at "
-    line += clock_time(answer.decided_at)
-    return f"{line}: {answer.reason}" if answer.reason else line

@@ -190,6 +190,13 @@ class ApprovalAnswer(BaseModel):
         return self.decision is Decision.APPROVED
 
 
+def answer_line(answer: ApprovalAnswer) -> str:
+    """The answer in one line of a log: ``approved by alice via slack at <time>: <why>``."""
+    line = f"{answer.decision.value} by {answer.by} via {answer.channel.value} at "
+    line += clock_time(answer.decided_at)
+    return f"{line}: {answer.reason}" if answer.reason else line
+
+
 @dataclass(frozen=True, slots=True)
 class Approval:
     """A request as first made, and its answer."""

@@ -16,7 +16,7 @@ from flows.approval.models import (
     RunEnding,
     RunSubject,
     StepNote,
-    clock_time,
+    answer_line,
     render_request,
 )
 
@@ -86,14 +86,7 @@ class LogNotifier:
     ) -> None:
         """Log the answer."""
         self._log.info(
-            "approval %s for flow run %s, gate %s: by %s via %s at %s (%s)",
-            answer.decision.value,
-            run.flow_run_id,
-            request.gate,
-            answer.by,
-            answer.channel.value,
-            clock_time(answer.decided_at),
-            answer.reason or "no reason given",
+            "flow run %s, gate %s answered: %s", run.flow_run_id, request.gate, answer_line(answer)
         )
 
     def step_done(self, run: RunSubject, step: StepNote) -> None:
