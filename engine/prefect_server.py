@@ -72,9 +72,6 @@ def server_environment(state_dir: Path, *, ui: bool, api_url: str) -> dict[str, 
 class PrefectServer:
     """``prefect server start`` on 127.0.0.1 with its state in ``state_dir``.
 
-    It starts through `engine.prefect_sqlite`, so that its SQLite transactions wait for the
-    write lock rather than fail "database is locked".
-
     Stopping and starting again keeps the port and the database, so a test can take the API away
     and bring it back.
     """
@@ -117,7 +114,7 @@ class PrefectServer:
         if self._process is not None:
             return self.api_url
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "engine.prefect_sqlite", "server", "start"]
+        command = [sys.executable, "-m", "prefect", "server", "start"]
         command += ["--host", self.host, "--port", str(self.port)]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(

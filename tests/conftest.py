@@ -13,8 +13,6 @@ from simcluster.server import SimServer
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
 
-    from engine.prefect_server import PrefectServer
-
 
 @pytest.fixture
 def sim() -> Iterator[SimServer]:
@@ -36,7 +34,7 @@ def engine_kubeconfig(sim: SimServer, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``prefect server start`` (SQLite) for the session; this process's Prefect uses it."""
     # Imported here: the tests that need no Prefect server need not load Prefect either.
     from prefect.context import refresh_global_settings_context
@@ -51,15 +49,9 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
         patch.setenv("PREFECT_API_URL", server.api_url)
         patch.setenv("PREFECT_HOME", str(state_dir / "client"))
         refresh_global_settings_context()
-        yield server
+        yield server.api_url
         flush_run_records()
     refresh_global_settings_context()
-
-
-@pytest.fixture(scope="session")
-def prefect_api_url(prefect_server: PrefectServer) -> str:
-    """The session's Prefect API (see `prefect_server`)."""
-    return prefect_server.api_url
 
 
 @pytest.fixture
