@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from runbooks import loader
 from runbooks.approval import ActionKind, ApprovalMode
 from runbooks.loader import SHIPPED_CATALOG, load_catalog
 from runbooks.matching import UnmatchedReason, match_alert
@@ -153,3 +155,19 @@ def test_no_shipped_runbook_restarts_or_rolls_back_kube_proxy_unattended_outside
                     runbook.name,
                     action,
                 )
+
+
+def test_the_shipped_catalog_is_read_again_only_once_one_of_its_files_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = tmp_path / "catalog"
+    shutil.copytree(SHIPPED_CATALOG, shipped)
+    monkeypatch.setattr(loader, "SHIPPED_CATALOG", shipped)
+
+    first = load_catalog()
+    assert load_catalog() is first
+
+    runbook = shipped / "service-down.yaml"
+    runbook.write_text(runbook.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    assert load_catalog() is not first
+    assert [r.name for r in load_catalog()] == [r.name for r in first]
