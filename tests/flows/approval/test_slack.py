@@ -201,6 +201,14 @@ async def waiting_run(
     return run_id, posted[requests - 1]
 
 
+async def approved_run(desk: SlackDesk) -> tuple[UUID, SlackCall]:
+    """A run approved with Slack's button and gone on to its end, and the request it posted."""
+    run_id, posted = await waiting_run(desk)
+    await desk.press(posted, "approve")
+    await desk.engine.wait_for(run_id)
+    return run_id, posted
+
+
 async def request_message(desk: SlackDesk, posted: SlackCall, *, saying: str) -> dict[str, Any]:
     """The posted request as it stands, once its text says ``saying``."""
     value = posted.body["blocks"][-1]["elements"][0]["value"]
@@ -240,9 +248,7 @@ async def test_an_approve_press_resumes_the_run_and_the_request_then_says_who_ap
 async def test_the_runs_log_says_it_resumed_with_the_answer_after_prefects_replayed_pause(
     desk: SlackDesk,
 ) -> None:
-    run_id, posted = await waiting_run(desk)
-    await desk.press(posted, "approve")
-    await desk.engine.wait_for(run_id)
+    run_id, _ = await approved_run(desk)
 
     said = await run_log(desk.engine.client, run_id, until="Resumed")
     replayed = max(n for n, line in enumerate(said) if line.startswith("Suspending flow run"))
@@ -267,9 +273,7 @@ async def run_log(client: PrefectClient, run_id: UUID, *, until: str) -> list[st
 async def test_the_whole_run_is_one_thread_parent_request_answer_steps_outcome(
     desk: SlackDesk,
 ) -> None:
-    run_id, posted = await waiting_run(desk)
-    await desk.press(posted, "approve")
-    await desk.engine.wait_for(run_id)
+    run_id, _ = await approved_run(desk)
 
     parent, request, *lines = await desk.thread(ending="Ended *RolledBack*")
 
@@ -331,9 +335,7 @@ async def test_a_press_by_someone_not_on_the_approver_list_is_told_so_and_answer
 async def test_a_second_press_after_the_answer_is_told_who_answered_and_when(
     desk: SlackDesk,
 ) -> None:
-    run_id, posted = await waiting_run(desk)
-    await desk.press(posted, "approve")
-    await desk.engine.wait_for(run_id)
+    _, posted = await approved_run(desk)
 
     await press(desk.callbacks, posted, "reject", user="U0TWO")
 
@@ -464,9 +466,7 @@ async def test_a_request_posted_while_slack_rate_limits_goes_out_once_slack_lets
 async def test_one_report_is_kept_per_run_however_often_it_was_published(
     desk: SlackDesk,
 ) -> None:
-    run_id, posted = await waiting_run(desk)
-    await desk.press(posted, "approve")
-    await desk.engine.wait_for(run_id)
+    run_id, _ = await approved_run(desk)
 
     artifacts = await desk.engine.client.read_artifacts(
         artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
