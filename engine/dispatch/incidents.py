@@ -44,6 +44,12 @@ MARKERS_PAGE = 50
 """More open incidents than shared objects there are never exist in one cluster."""
 FRESH_SECONDS = 1.0
 """How long a read of the open incidents serves the batches that follow it."""
+FRESH_SECONDS_WHILE_NONE = 0.2
+"""How long a read that found none serves them: in a storm's first seconds every alert that
+arrives before the first run's incident is seen starts a run of its own (and each run is work
+Prefect does while the incident goes on), so a new incident is looked for sooner than an open
+one is re-read. One small read five times a second, and only while alerts that could join
+arrive."""
 STALE_SECONDS = 5.0
 """How long a read serves them while a fresh one is made in the background: past this, a batch
 waits for the read."""
@@ -59,7 +65,8 @@ class OpenIncidents:
     meanwhile is found by the runs those alerts start, which then join it. So a read older than
     `FRESH_SECONDS` still answers while the next is made in the background: a batch of alerts
     never waits for this read (one Prefect call per second on the path of every join was the
-    slowest part of a storm), unless none was made for `STALE_SECONDS`.
+    slowest part of a storm), unless none was made for `STALE_SECONDS`. A read that found no
+    open incident is fresh for `FRESH_SECONDS_WHILE_NONE` only.
     """
 
     def __init__(
@@ -67,14 +74,17 @@ class OpenIncidents:
         cluster: str,
         *,
         fresh_seconds: float = FRESH_SECONDS,
+        fresh_seconds_while_none: float = FRESH_SECONDS_WHILE_NONE,
         stale_seconds: float = STALE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         reader: Reader | None = None,
     ) -> None:
-        """Read `cluster`'s open incidents, each read fresh for `fresh_seconds`, then serving
-        while a fresh one is made until `stale_seconds`; `reader` reads them (tests)."""
+        """Read `cluster`'s open incidents, each read fresh for `fresh_seconds` (one that found
+        none for `fresh_seconds_while_none`), then serving while a fresh one is made until
+        `stale_seconds`; `reader` reads them (tests)."""
         self.cluster = cluster
         self._fresh = fresh_seconds
+        self._fresh_while_none = fresh_seconds_while_none
         self._stale = stale_seconds
         self._clock = clock
         self._reader = reader or read_open_incidents
@@ -86,7 +96,7 @@ class OpenIncidents:
         """The open incidents by shared object, as read within the last `stale_seconds`."""
         if self._read is not None:
             age = self._clock() - self._read[0]
-            if age < self._fresh:
+            if age < (self._fresh if self._read[1] else self._fresh_while_none):
                 return self._read[1]
             if age < self._stale:
                 self._refresh_in_background(client)

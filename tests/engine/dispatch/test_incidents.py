@@ -159,12 +159,13 @@ class Reads:
         self.count = 0
         self.gate = asyncio.Event()
         self.gate.set()
+        self.none_open = False
 
     async def __call__(self, client: PrefectClient, cluster: str) -> dict[str, Incident]:
         self.count += 1
         answer = self.count
         await self.gate.wait()
-        return {f"read-{answer}": _incident(cluster)}
+        return {} if self.none_open else {f"read-{answer}": _incident(cluster)}
 
 
 def _incident(cluster: str) -> Incident:
@@ -192,7 +193,12 @@ def reads() -> Reads:
 @pytest.fixture
 def open_incidents(clock: list[float], reads: Reads) -> OpenIncidents:
     return OpenIncidents(
-        "c1", fresh_seconds=1.0, stale_seconds=5.0, clock=lambda: clock[0], reader=reads
+        "c1",
+        fresh_seconds=1.0,
+        fresh_seconds_while_none=0.2,
+        stale_seconds=5.0,
+        clock=lambda: clock[0],
+        reader=reads,
     )
 
 
@@ -207,6 +213,24 @@ async def test_a_fresh_read_serves_the_batches_that_follow_it_unasked(
 
     assert await open_incidents.read(CLIENT) is first
     assert reads.count == 1
+
+
+async def test_a_read_that_found_none_open_is_fresh_for_a_fifth_of_a_second_only(
+    open_incidents: OpenIncidents, reads: Reads, clock: list[float]
+) -> None:
+    reads.none_open = True
+    assert await open_incidents.read(CLIENT) == {}
+    clock[0] += 0.1
+    await open_incidents.read(CLIENT)
+    assert reads.count == 1
+
+    reads.none_open = False  # the first run claims its incident
+    clock[0] += 0.2
+    await open_incidents.read(CLIENT)  # still answers none, and looks again meanwhile
+    await asyncio.sleep(0.01)
+
+    assert list(await open_incidents.read(CLIENT)) == ["read-2"]
+    assert reads.count == 2
 
 
 async def test_an_older_read_answers_at_once_while_the_next_is_made_in_the_background(
