@@ -20,7 +20,7 @@ from prefect.runtime import deployment, flow_run
 
 from flows.approval import Coverage
 from flows.checklist.actions import RestartKubeProxyPod
-from flows.checklist.covered import TargetCheck, verify_covered
+from flows.checklist.covered import TargetCheck, targets_of, verify_covered
 from flows.checklist.parameters import ChecklistParameters
 from flows.checklist.plan import Plan
 from flows.checklist.record import (
@@ -215,7 +215,11 @@ class Coordination:
         follow_up = record.follow_up
         deferred = set(record.deferred_nodes) if follow_up else set()
         checked = [a for a in alerts if a.target not in deferred]
-        checks = verify_covered(checked, COVERED_TIMEOUT_SECONDS) if changed and checked else {}
+        checks = (
+            verify_covered(targets_of(checked), COVERED_TIMEOUT_SECONDS)
+            if changed and checked
+            else {}
+        )
         for alert in alerts:
             answered.add(_episode(alert))
             resolved_at = resolved.get(_episode(alert))
