@@ -33,6 +33,7 @@ from flows.checklist.record import (
 )
 from flows.checklist.sharing import cause, left_to_owner, restarted_nodes, shared_object
 from flows.incident import tasks as incident
+from flows.incident.ledger import JoinReader
 from flows.incident.records import Incident, JoinedAlert, coverage_of
 from flows.run_identity import as_utc
 from flows.runtime import Clock
@@ -76,6 +77,7 @@ class Coordination:
         self._clock = clock
         self._now = clock.now
         self._owned: Incident | None = None
+        self._joins: JoinReader | None = None
 
     @property
     def _record(self) -> RunRecord:
@@ -127,7 +129,14 @@ class Coordination:
         """The alerts that joined the incident this run owns, so far (none if it owns none)."""
         if self._owned is None:
             return []
-        return [a for a in incident.joins(self._owned.owner_run_id) if not self._is_own(a)]
+        return [a for a in incident.joins(self._join_reader()) if not self._is_own(a)]
+
+    def _join_reader(self) -> JoinReader:
+        owned = self._owned
+        assert owned is not None, "only the owner reads the joins"
+        if self._joins is None or self._joins.owner_run_id != owned.owner_run_id:
+            self._joins = JoinReader(owned.owner_run_id)
+        return self._joins
 
     def coverage(self) -> Coverage | None:
         """What this run's request says of the alerts it answers for (None: it owns none)."""
@@ -192,7 +201,7 @@ class Coordination:
         owned = self._owned
         if owned is None:
             return []
-        joins = incident.joins(owned.owner_run_id)
+        joins = incident.joins(self._join_reader())
         return [a for a in joins if not self._is_own(a) and _episode(a) not in answered]
 
     def _answer(

@@ -28,10 +28,12 @@ from flows.incident.records import (
     Incident,
     IncidentStatus,
     JoinedAlert,
+    first_joins,
     join_key,
     marker_name,
     pack_joins,
     unpack_joins,
+    unpack_record,
 )
 from flows.run_identity import as_utc, resolution_variable_name
 
@@ -145,6 +147,27 @@ def release_incident(incident: Incident) -> None:
 def read_joins(owner_run_id: str) -> list[JoinedAlert]:
     """Every alert that joined the incident `owner_run_id` owns, once each, earliest first."""
     return unpack_joins(read_join_records(owner_run_id).values())
+
+
+class JoinReader:
+    """The joins of one incident, read again and again by its owner: each read parses only the
+    records written since the last (a record is written once and never changed).
+
+    The owner reads its joins every second while it lingers and before each wave; a storm's
+    thousand joined alerts, fetched and parsed whole each time, were a third of the engine's
+    CPU while it acted.
+    """
+
+    def __init__(self, owner_run_id: str) -> None:
+        """Read the joins of the incident `owner_run_id` owns."""
+        self.owner_run_id = owner_run_id
+        self._records: dict[str, list[JoinedAlert]] = {}
+
+    def read(self) -> list[JoinedAlert]:
+        """Every alert that joined so far, once each, earliest first (as `read_joins`)."""
+        new = read_join_records(self.owner_run_id, known=self._records.keys())
+        self._records |= {key: unpack_record(text) for key, text in new.items()}
+        return first_joins(alert for alerts in self._records.values() for alert in alerts)
 
 
 def read_join_records(owner_run_id: str, *, known: Collection[str] = ()) -> dict[str, str]:

@@ -101,9 +101,9 @@ _READ_RETRY = retry(
 
 
 @_READ_RETRY
-def joins(owner_run_id: str) -> list[JoinedAlert]:
-    """Every alert that joined the incident."""
-    return ledger.read_joins(owner_run_id)
+def joins(reader: ledger.JoinReader) -> list[JoinedAlert]:
+    """Every alert that joined the incident `reader` reads."""
+    return reader.read()
 
 
 @_READ_RETRY
@@ -146,7 +146,11 @@ def hand_back(incident: Incident, *, outcome: str) -> list[str]:
     owner's report.
     """
     closed = close(incident, outcome=outcome)
-    covered = [a for a in joins(incident.owner_run_id) if a.run_id != incident.owner_run_id]
+    covered = [
+        a
+        for a in joins(ledger.JoinReader(incident.owner_run_id))
+        if a.run_id != incident.owner_run_id
+    ]
     resolved = resolutions(covered) if covered else {}
     lines: list[str] = []
     for alert in covered:

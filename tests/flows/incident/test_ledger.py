@@ -17,7 +17,7 @@ from prefect.states import Cancelled, Completed
 
 from engine.deployments import DeploymentSpec, register_deployments
 from engine.dispatch.alert_record import AlertResolution, record_resolution
-from flows.incident import ledger
+from flows.incident import ledger, records
 from flows.incident.records import (
     JOIN_PREFIX,
     Incident,
@@ -318,6 +318,30 @@ async def test_a_reader_that_keeps_the_records_it_read_is_given_only_those_writt
 
     assert len(read) == 1
     assert list(since.values()) == [pack_joins([later])]
+
+
+async def test_the_owners_reader_reads_every_join_and_parses_only_the_new_records(
+    start_run: StartRun, cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await start_run()
+    incident = ledger.claim_incident(proposal(cluster, owner)).incident
+    first, later = joining(), joining(joined_at=OPENED_AT + timedelta(seconds=5))
+    ledger.join_incident(incident, first)
+    reader = ledger.JoinReader(owner)
+    assert reader.read() == [first]
+
+    ledger.join_incident(incident, later)
+    parsed: list[str] = []
+    unpack = records.unpack_record
+
+    def counted(text: str) -> list[JoinedAlert]:
+        parsed.append(text)
+        return unpack(text)
+
+    monkeypatch.setattr(ledger, "unpack_record", counted)
+
+    assert reader.read() == [first, later] == ledger.read_joins(owner)
+    assert parsed == [pack_joins([later])]
 
 
 async def test_resolutions_are_read_for_the_resolved_episodes_only(
