@@ -29,14 +29,8 @@ from prefect.input.run_input import keyset_from_paused_state
 from engine.dispatch.incidents import read_open_incidents
 from flows.approval import ApprovalRequest, RunSubject, render_request
 from flows.approval.notifier import Notifier
-from flows.incident.ledger import read_join_records, read_resolutions
-from flows.incident.records import (
-    Incident,
-    JoinedAlert,
-    coverage_of,
-    first_joins,
-    unpack_record,
-)
+from flows.incident.ledger import JoinReader, read_resolutions
+from flows.incident.records import Incident, JoinedAlert, coverage_of
 from flows.run_identity import as_utc
 
 logger = logging.getLogger(__name__)
@@ -53,7 +47,7 @@ class CoverageRefresher:
         self._notifier = notifier
         self._incidents: dict[str, Incident] = {}
         self._shown: dict[UUID, int] = {}
-        self._records: dict[str, dict[str, list[JoinedAlert]]] = {}
+        self._joins: dict[str, JoinReader] = {}
 
     async def read_incidents(self, client: PrefectClient) -> None:
         """Read the open incidents (once per sweep)."""
@@ -61,7 +55,7 @@ class CoverageRefresher:
         self._incidents = {i.owner_run_id: i for i in incidents.values()}
         live = {UUID(owner) for owner in self._incidents}
         self._shown = {run: shown for run, shown in self._shown.items() if run in live}
-        self._records = {o: r for o, r in self._records.items() if o in self._incidents}
+        self._joins = {o: r for o, r in self._joins.items() if o in self._incidents}
 
     async def others_firing(self, run: FlowRun) -> bool:
         """Whether `run` owns an open incident and an alert that joined it still fires."""
@@ -99,14 +93,10 @@ class CoverageRefresher:
         incident = self._incidents.get(str(run.id))
         if incident is None:
             return []
-        joins = await asyncio.to_thread(self._read_joins, incident.owner_run_id)
+        owner = incident.owner_run_id
+        reader = self._joins.setdefault(owner, JoinReader(owner))
+        joins = await asyncio.to_thread(reader.read)
         return [a for a in joins if a.run_id != str(run.id)]
-
-    def _read_joins(self, owner_run_id: str) -> list[JoinedAlert]:
-        records = self._records.setdefault(owner_run_id, {})
-        new = read_join_records(owner_run_id, known=records.keys())
-        records |= {key: unpack_record(text) for key, text in new.items()}
-        return first_joins(alert for alerts in records.values() for alert in alerts)
 
 
 async def _replace_input(client: PrefectClient, run_id: UUID, key: str, value: str) -> None:

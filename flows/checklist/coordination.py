@@ -134,7 +134,7 @@ class Coordination:
     def _join_reader(self) -> JoinReader:
         owned = self._owned
         assert owned is not None, "only the owner reads the joins"
-        if self._joins is None or self._joins.owner_run_id != owned.owner_run_id:
+        if self._joins is None:
             self._joins = JoinReader(owned.owner_run_id)
         return self._joins
 

@@ -73,12 +73,10 @@ def _kube_proxy_check(state: KubeProxyState, node: str | None) -> TargetCheck:
 
 
 def check_targets(kube: Kube, targets: list[Target]) -> dict[str, TargetCheck]:
-    """One look at each target, by name."""
+    """One look at each target (`targets_of` gave each once), by name."""
     checks: dict[str, TargetCheck] = {}
     kube_proxy: KubeProxyState | None = None
     for target in targets:
-        if target.name in checks:
-            continue
         if target.service is not None:
             state = observe_endpoints(kube, *target.service)
             seen = f"{state.ready} ready, {state.not_ready} not ready endpoint(s)"

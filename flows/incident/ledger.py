@@ -153,19 +153,19 @@ class JoinReader:
     """The joins of one incident, read again and again by its owner: each read parses only the
     records written since the last (a record is written once and never changed).
 
-    The owner reads its joins every second while it lingers and before each wave; a storm's
-    thousand joined alerts, fetched and parsed whole each time, were a third of the engine's
-    CPU while it acted.
+    The owner reads its joins every second while it lingers and before each wave, and the
+    sweeper as it rewrites the owner's request; a storm's thousand joined alerts, fetched and
+    parsed whole each time, were a third of the engine's CPU while the owner acted.
     """
 
     def __init__(self, owner_run_id: str) -> None:
         """Read the joins of the incident `owner_run_id` owns."""
-        self.owner_run_id = owner_run_id
+        self._owner_run_id = owner_run_id
         self._records: dict[str, list[JoinedAlert]] = {}
 
     def read(self) -> list[JoinedAlert]:
         """Every alert that joined so far, once each, earliest first (as `read_joins`)."""
-        new = read_join_records(self.owner_run_id, known=self._records.keys())
+        new = read_join_records(self._owner_run_id, known=self._records.keys())
         self._records |= {key: unpack_record(text) for key, text in new.items()}
         return first_joins(alert for alerts in self._records.values() for alert in alerts)
 
