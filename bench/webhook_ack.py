@@ -6,7 +6,9 @@ Run: ``uv run --frozen python -m bench.webhook_ack [--seconds 10] [--rates 50 20
 The engine runs in a child process with a real Prefect server (SQLite) behind it: ``full`` is
 ``assemble_engine`` (its warm executor runs the created checklist runs against a simulated
 cluster), ``handoff`` the receiver and dispatcher alone (runs stay Scheduled). Requests are sent
-on a fixed schedule by an async httpx client in this process, each a notification with one
+on a fixed schedule from this process by `bench.webhook_sender` (kept-alive HTTP/1.1 at about
+Alertmanager's cost per request, so the figures are the engine's, not this process's), each a
+notification with one
 ServiceDown alert for a Service of its own (its own cooldown target), for ``--seconds`` at each
 rate:
 
@@ -51,6 +53,7 @@ from bench.harness import (
     prefect_server_pid,
     service_down_labels,
 )
+from bench.webhook_sender import SendError, WebhookSender
 from tests.e2e.served_engine import BEARER
 
 HANDOFF = "runbooks_receiver_handoff_seconds"
@@ -72,16 +75,14 @@ class Phase:
         return f"{describe_ms(self.name, self.latencies)}  [{codes}]"
 
 
-async def timed_post(
-    client: httpx.AsyncClient, url: str, body: bytes, phase: Phase, headers: dict[str, str]
-) -> int | str:
+async def timed_post(sender: WebhookSender, body: bytes, phase: Phase) -> int | str:
     """POST ``body``; its status code or error name (latency recorded in ``phase``)."""
     began = time.perf_counter()
     status: int | str
     try:
-        status = (await client.post(url, content=body, headers=headers)).status_code
-    except httpx.HTTPError as error:
-        status = type(error).__name__
+        status = (await sender.post(body)).status
+    except SendError as error:
+        status = error.reason
     phase.statuses[status] += 1
     phase.latencies.append(time.perf_counter() - began)
     return status
@@ -117,14 +118,13 @@ async def webhook_phase(
 ) -> None:
     """Send the bodies to the webhook at ``rate``; print the phase's line and where time went."""
     phase = Phase(name)
-    url = f"{endpoints.url}/alertmanager"
-    headers = {**BEARER, "Content-Type": "application/json"}
     server = prefect_server_pid(endpoints.api_url)
     before = await handoff_totals(client, endpoints.url)
     cpu_before, began = cpu_seconds(server), time.monotonic()
-    await open_loop(
-        lambda i: timed_post(client, url, bodies[i], phase, headers), rate=rate, count=len(bodies)
-    )
+    async with WebhookSender(f"{endpoints.url}/alertmanager", headers=BEARER) as sender:
+        await open_loop(
+            lambda i: timed_post(sender, bodies[i], phase), rate=rate, count=len(bodies)
+        )
     busy = (cpu_seconds(server) - cpu_before) / (time.monotonic() - began)
     after = await handoff_totals(client, endpoints.url)
     calls = after[1] - before[1]
@@ -150,9 +150,7 @@ async def drain(client: httpx.AsyncClient, endpoints: EngineEndpoints, *, limit:
         last = now
 
 
-async def bare_create_phase(
-    client: httpx.AsyncClient, endpoints: EngineEndpoints, *, rate: float, count: int
-) -> str:
+async def bare_create_phase(endpoints: EngineEndpoints, *, rate: float, count: int) -> str:
     """Prefect's create_flow_run from the deployment, called directly (no receiver)."""
     phase = Phase(f"Prefect create_flow_run alone @{rate:g}/s")
     url = f"{endpoints.api_url}/deployments/{endpoints.checklist_id}/create_flow_run"
@@ -167,10 +165,8 @@ async def bare_create_phase(
         )
         for i in range(count)
     ]
-    headers = {"Content-Type": "application/json"}
-    await open_loop(
-        lambda i: timed_post(client, url, bodies[i], phase, headers), rate=rate, count=count
-    )
+    async with WebhookSender(url, headers={}) as sender:
+        await open_loop(lambda i: timed_post(sender, bodies[i], phase), rate=rate, count=count)
     return phase.report()
 
 
@@ -227,7 +223,7 @@ async def measure(endpoints: EngineEndpoints, *, rates: Sequence[float], seconds
                 target=NEW_ALERT_TARGET,
             )
             await drain(client, endpoints, limit=120)
-            print(await bare_create_phase(client, endpoints, rate=rate, count=count), flush=True)
+            print(await bare_create_phase(endpoints, rate=rate, count=count), flush=True)
             await drain(client, endpoints, limit=120)
 
 
