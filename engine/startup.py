@@ -50,7 +50,12 @@ from engine.listeners import (
     started_listeners,
 )
 from engine.logs import Progress, configure_logging
-from engine.prefect_server import API_URL_VARIABLE, PrefectServerError, prefect_api
+from engine.prefect_server import (
+    API_URL_VARIABLE,
+    PrefectServerError,
+    ask_for_uncompressed_answers,
+    prefect_api,
+)
 from engine.responsive import settle_for_serving
 from engine.settings import EngineSettings
 from engine.signals import StopRequested, stop_on_signals
@@ -101,6 +106,7 @@ async def assemble_engine(
     Raises:
         CatalogError: the runbook catalog has a blocking problem.
     """
+    ask_for_uncompressed_answers()
     catalog = load_catalog(known_deployments=deployment_parameters(specs))
     deployment_ids = await register_deployments(specs)
     await watch_for_unresponsive_runs(

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from prefect.client.orchestration import PrefectClient
+from prefect.context import refresh_global_settings_context
 from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from engine.prefect_server import PrefectServer, PrefectServerError, prefect_api, server_environment
+from engine.prefect_server import (
+    HEADERS_VARIABLE,
+    PrefectServer,
+    PrefectServerError,
+    ask_for_uncompressed_answers,
+    prefect_api,
+    server_environment,
+)
 from tests.engine.served import served
 from tests.prefect_runs import prefect_start_timeout
 
@@ -103,3 +116,54 @@ def test_a_pod_with_prefect_api_url_uses_it(
 
     with prefect_api(tmp_path) as api_url:
         assert api_url == answering_api
+
+
+def _compressing_api(seen: list[str | None]) -> Starlette:
+    """An API that records each request's Accept-Encoding and gzips what it may (as Prefect)."""
+
+    def big(request: Request) -> JSONResponse:
+        seen.append(request.headers.get("accept-encoding"))
+        return JSONResponse({"records": ["x" * 100] * 100})
+
+    app = Starlette(routes=[Route("/api/records", big)])
+    app.add_middleware(GZipMiddleware)
+    return app
+
+
+async def test_the_engines_prefect_clients_ask_for_answers_prefect_need_not_compress(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(HEADERS_VARIABLE, raising=False)
+    seen: list[str | None] = []
+    with served(_compressing_api(seen)) as url:
+        ask_for_uncompressed_answers()
+        async with PrefectClient(f"{url}/api") as client:
+            answer = await client.request("GET", "/records")  # type: ignore[arg-type]
+    monkeypatch.setenv(HEADERS_VARIABLE, "{}")
+    refresh_global_settings_context()
+
+    assert seen == ["identity"]
+    assert "content-encoding" not in answer.headers
+    assert len(answer.json()["records"]) == 100
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ('{"X-Team": "sre"}', {"X-Team": "sre", "Accept-Encoding": "identity"}),
+        ('{"accept-encoding": "gzip"}', {"accept-encoding": "gzip"}),
+        ("not json", "not json"),
+        ('["a list"]', '["a list"]'),
+    ],
+)
+def test_an_operators_own_prefect_client_headers_are_kept(
+    monkeypatch: pytest.MonkeyPatch, configured: str, expected: object
+) -> None:
+    monkeypatch.setenv(HEADERS_VARIABLE, configured)
+
+    ask_for_uncompressed_answers()
+    now = os.environ[HEADERS_VARIABLE]
+    monkeypatch.setenv(HEADERS_VARIABLE, "{}")
+    refresh_global_settings_context()
+
+    assert (json.loads(now) if isinstance(expected, dict) else now) == expected
