@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import pytest
 
@@ -83,41 +84,44 @@ async def test_posts_one_after_another_share_one_kept_alive_connection() -> None
     assert connections == 1
 
 
-async def test_a_connection_the_receiver_closed_while_idle_is_replaced_once() -> None:
-    connections = 0
+@dataclass
+class OneAnswerEach:
+    """Answers the first request of each connection with `reply`, then hangs up if told to."""
 
-    async def one_answer_each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal connections
-        connections += 1
+    reply: bytes
+    hang_up: bool
+    connections: int = 0
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         await read_request(reader)
-        writer.write(answer(200, b"ok"))  # says keep-alive, then closes: a keep-alive timeout
+        writer.write(self.reply)
         await writer.drain()
-        writer.close()
+        if self.hang_up:
+            writer.close()
 
-    async with serving(one_answer_each) as url, WebhookSender(url, headers={}) as sender:
+
+async def test_a_connection_the_receiver_closed_while_idle_is_replaced_once() -> None:
+    # Says keep-alive, then closes: as a receiver's keep-alive timeout does.
+    server = OneAnswerEach(answer(200, b"ok"), hang_up=True)
+
+    async with serving(server) as url, WebhookSender(url, headers={}) as sender:
         first = await sender.post(b"1")
         await asyncio.sleep(0.05)
         second = await sender.post(b"2")
 
     assert (first.body, second.body) == (b"ok", b"ok")
-    assert connections == 2
+    assert server.connections == 2
 
 
 async def test_an_answer_that_says_close_is_not_kept() -> None:
-    connections = 0
+    server = OneAnswerEach(answer(503, b"busy", close=True), hang_up=False)
 
-    async def closing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal connections
-        connections += 1
-        await read_request(reader)
-        writer.write(answer(503, b"busy", close=True))
-        await writer.drain()
-
-    async with serving(closing) as url, WebhookSender(url, headers={}) as sender:
+    async with serving(server) as url, WebhookSender(url, headers={}) as sender:
         statuses = [(await sender.post(b"x")).status for _ in range(2)]
 
     assert statuses == [503, 503]
-    assert connections == 2
+    assert server.connections == 2
 
 
 async def test_a_receiver_that_closes_without_answering_is_a_send_error() -> None:
