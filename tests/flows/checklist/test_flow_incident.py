@@ -290,34 +290,7 @@ async def test_two_engines_and_a_restart_in_the_middle_still_ask_once_and_restar
     assert (await first.report(owner)).count("| working: ") == len(runs) - 1
 
 
-async def test_two_nodes_alerts_at_once_are_one_incident_restarting_both_nodes_once(
-    launch: Launch,
-) -> None:
-    engine = await launch("kube-proxy-down")
-    cluster = engine.sim.cluster
-    nodes = sorted(crash_looping_nodes(cluster))
-    runs = [
-        await engine.start_alert_run(
-            alert("KubeProxyNodeDown", node),
-            runbook="kube-proxy-node-down",
-            labels={"node": node},
-            scope="node",
-            instance=node,
-            auto_approve=True,
-        )
-        for node in nodes
-    ]
-
-    states = await settled(engine, runs)
-    await _until_healed(cluster, within=120)
-
-    names = sorted(state.name or "" for state in states.values())
-    assert names[0] == "JoinedIncident", states
-    assert names[1] in ("Recovered", "PartiallyMitigated"), states
-    assert kube_proxy_deletions(cluster) == len(nodes) == 2
-
-
-async def test_a_node_the_owners_budget_defers_is_left_to_its_follow_up_run(
+async def test_two_nodes_alerts_are_one_incident_and_a_node_over_budget_goes_to_a_follow_up(
     launch: Launch, prefect_client: PrefectClient
 ) -> None:
     engine = await launch("kube-proxy-down")
