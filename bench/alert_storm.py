@@ -16,100 +16,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
 import httpx
-import orjson
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
-from bench.harness import (
-    EngineEndpoints,
-    describe_ms,
-    engine_process,
-    grouped_notification,
-    service_down_labels,
-)
+from bench.harness import EngineEndpoints, describe_ms, engine_process
 from bench.postgres import PostgresUnavailableError, running_postgres
-from tests.e2e.served_engine import BEARER
+from tests.e2e.storm import Delivery, Storm, build_storm, deliver
 
 MAX_ATTEMPTS = 20
-
-
-@dataclass(frozen=True)
-class Storm:
-    """The notifications to send and how many distinct alerts they carry."""
-
-    bodies: list[bytes]
-    alerts: int
-    distinct: int
-
-
-def build_storm(*, posts: int, per_post: int, repeat: float, seed: int = 7) -> Storm:
-    """``posts`` notifications of ``per_post`` alerts; after the first, ``repeat`` of each
-    notification's alerts are drawn from alerts sent earlier."""
-    rng = random.Random(seed)
-    starts_at = datetime.now(UTC)
-    sent: list[dict[str, str]] = []
-    bodies: list[bytes] = []
-    repeats_total = round(posts * per_post * repeat)
-    for post in range(posts):
-        # Spread the repeats over posts 1..n-1 so the total is exact.
-        repeats = (
-            0
-            if post == 0
-            else (repeats_total * post // (posts - 1) - repeats_total * (post - 1) // (posts - 1))
-        )
-        alerts = rng.sample(sent, min(repeats, len(sent)))
-        fresh = [
-            service_down_labels("storm", f"svc-{len(sent) + i}")
-            for i in range(per_post - len(alerts))
-        ]
-        sent += fresh
-        alerts += fresh
-        rng.shuffle(alerts)
-        body = grouped_notification(alerts, starts_at=starts_at, group=f"storm-{post}")
-        bodies.append(orjson.dumps(body))
-    return Storm(bodies=bodies, alerts=posts * per_post, distinct=len(sent))
-
-
-@dataclass
-class Delivery:
-    """What sending the storm took."""
-
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[int | str] = field(default_factory=Counter)
-    retries: int = 0
-    gave_up: int = 0
-
-
-async def deliver(client: httpx.AsyncClient, url: str, body: bytes, delivery: Delivery) -> None:
-    """POST one notification until it is accepted (Alertmanager's retry, with back-off), or
-    give up after ``MAX_ATTEMPTS`` (Alertmanager would go on trying)."""
-    headers = {**BEARER, "Content-Type": "application/json"}
-    for attempt in range(MAX_ATTEMPTS):
-        began = time.perf_counter()
-        try:
-            response = await client.post(url, content=body, headers=headers)
-            delivery.statuses[response.status_code] += 1
-            accepted = response.status_code == 200
-        except httpx.HTTPError as error:
-            delivery.statuses[type(error).__name__] += 1
-            accepted = False
-        delivery.latencies.append(time.perf_counter() - began)
-        if accepted:
-            return
-        delivery.retries += 1
-        await asyncio.sleep(min(0.5 * 1.5**attempt, 10.0))
-    delivery.gave_up += 1
 
 
 async def storm(endpoints: EngineEndpoints, plan: Storm, *, concurrency: int) -> None:
@@ -120,7 +41,7 @@ async def storm(endpoints: EngineEndpoints, plan: Storm, *, concurrency: int) ->
 
     async def one(body: bytes) -> None:
         async with slots:
-            await deliver(client, url, body, delivery)
+            await deliver(client, url, body, delivery, attempts=MAX_ATTEMPTS)
 
     async with httpx.AsyncClient(timeout=60) as client:
         began = time.perf_counter()
