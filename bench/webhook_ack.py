@@ -8,9 +8,8 @@ The engine runs in a child process with a real Prefect server (SQLite) behind it
 cluster), ``handoff`` the receiver and dispatcher alone (runs stay Scheduled). Requests are sent
 on a fixed schedule from this process by `bench.webhook_sender` (kept-alive HTTP/1.1 at about
 Alertmanager's cost per request, so the figures are the engine's, not this process's), each a
-notification with one
-ServiceDown alert for a Service of its own (its own cooldown target), for ``--seconds`` at each
-rate:
+notification with one ServiceDown alert for a Service of its own (its own cooldown target), for
+``--seconds`` at each rate:
 
 1. redeliveries: up to 200 alerts are first sent one at a time (so their runs exist), then sent
    again at the rate, as Alertmanager re-sends a group's alerts (every group_interval while the

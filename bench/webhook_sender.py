@@ -20,8 +20,6 @@ from typing import Self
 from urllib.parse import urlsplit
 
 _HEADER_END = b"\r\n\r\n"
-
-
 _Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
